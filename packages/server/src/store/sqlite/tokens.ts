@@ -1,0 +1,104 @@
+import type { StoredToken, TokenStatus, TokenStore } from '../tokens.js';
+import type { SqliteDb } from './db.js';
+
+interface TokenRow {
+  jti: string;
+  hash: Buffer | null;
+  kind: string;
+  client_id: string;
+  subject: string;
+  family_id: string | null;
+  parent_jti: string | null;
+  claims: string;
+  expires_at: number;
+  status: string;
+}
+
+function fromRow(r: TokenRow): StoredToken {
+  return {
+    jti: r.jti,
+    hash: r.hash,
+    kind: r.kind as StoredToken['kind'],
+    clientId: r.client_id,
+    subject: r.subject,
+    familyId: r.family_id,
+    parentJti: r.parent_jti,
+    claims: JSON.parse(r.claims),
+    expiresAt: r.expires_at,
+    status: r.status as TokenStatus,
+  };
+}
+
+/** {@link TokenStore} on SQLite. */
+export class SqliteTokenStore implements TokenStore {
+  readonly #insert;
+  readonly #byHash;
+  readonly #byJti;
+  readonly #spend;
+  readonly #revoke;
+  readonly #descendants;
+  readonly #family;
+  readonly #purge;
+
+  constructor(readonly db: SqliteDb) {
+    this.#insert = db.prepare(
+      'INSERT INTO tokens VALUES (@jti, @hash, @kind, @client_id, @subject, @family_id, @parent_jti, @claims, ' +
+        '@expires_at, @status)',
+    );
+    this.#byHash = db.prepare<[Buffer], TokenRow>('SELECT * FROM tokens WHERE hash = ?');
+    this.#byJti = db.prepare<[string], TokenRow>('SELECT * FROM tokens WHERE jti = ?');
+    this.#spend = db.prepare("UPDATE tokens SET status = 'spent' WHERE hash = ? AND status = 'active'");
+    this.#revoke = db.prepare("UPDATE tokens SET status = 'revoked' WHERE jti = ? AND status != 'revoked'");
+    this.#descendants = db.prepare<[string], { jti: string }>(
+      `WITH RECURSIVE d(jti) AS (SELECT jti FROM tokens WHERE parent_jti = ?
+         UNION SELECT t.jti FROM tokens t JOIN d ON t.parent_jti = d.jti) SELECT jti FROM d`,
+    );
+    this.#family = db.prepare<[string], { jti: string }>('SELECT jti FROM tokens WHERE family_id = ?');
+    this.#purge = db.prepare('DELETE FROM tokens WHERE expires_at < ?');
+  }
+
+  async put(t: StoredToken): Promise<void> {
+    this.#insert.run({
+      jti: t.jti,
+      hash: t.hash,
+      kind: t.kind,
+      client_id: t.clientId,
+      subject: t.subject,
+      family_id: t.familyId,
+      parent_jti: t.parentJti,
+      claims: JSON.stringify(t.claims),
+      expires_at: t.expiresAt,
+      status: t.status,
+    });
+  }
+
+  async getByHash(hash: Buffer): Promise<StoredToken | undefined> {
+    const r = this.#byHash.get(hash);
+    return r && fromRow(r);
+  }
+
+  async getByJti(jti: string): Promise<StoredToken | undefined> {
+    const r = this.#byJti.get(jti);
+    return r && fromRow(r);
+  }
+
+  async spend(hash: Buffer): Promise<boolean> {
+    return this.#spend.run(hash).changes === 1;
+  }
+
+  async setRevoked(jtis: string[]): Promise<number> {
+    return this.db.transaction(() => jtis.reduce((n, j) => n + this.#revoke.run(j).changes, 0)).immediate();
+  }
+
+  async descendants(jti: string): Promise<string[]> {
+    return this.#descendants.all(jti).map((r) => r.jti);
+  }
+
+  async family(familyId: string): Promise<string[]> {
+    return this.#family.all(familyId).map((r) => r.jti);
+  }
+
+  async purgeExpired(now: number): Promise<number> {
+    return this.#purge.run(now).changes;
+  }
+}

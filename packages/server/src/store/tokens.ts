@@ -1,0 +1,45 @@
+/**
+ * Server-side token state: refresh tokens (rotated; a spent one presented again betrays theft), opaque access
+ * tokens, and lineage rows for tokens derived by exchange, so revocation can cascade. Tokens are stored only as
+ * HMAC(lookup key, token); JWT access tokens without a parent or family need no row at all.
+ * @module
+ */
+
+/** Token state. */
+export type TokenStatus = 'active' | 'spent' | 'revoked';
+
+/** One stored token (or lineage row). */
+export interface StoredToken {
+  jti: string;
+  /** HMAC(lookup key, token) for refresh and opaque tokens; null for lineage-only rows. */
+  hash: Buffer | null;
+  kind: 'access' | 'refresh';
+  clientId: string;
+  subject: string;
+  /** Refresh family: the refresh tokens of one grant and the access tokens issued with them. */
+  familyId: string | null;
+  /** The token this one was derived from (exchange, refresh). */
+  parentJti: string | null;
+  /** Claims (opaque access tokens) or grant context (refresh tokens), never a secret. */
+  claims: Record<string, unknown>;
+  /** Unix seconds. */
+  expiresAt: number;
+  status: TokenStatus;
+}
+
+/** Storage of token state. */
+export interface TokenStore {
+  put(token: StoredToken): Promise<void>;
+  getByHash(hash: Buffer): Promise<StoredToken | undefined>;
+  getByJti(jti: string): Promise<StoredToken | undefined>;
+  /** Atomically moves an active token to `spent`; false when it was not active (a reuse). */
+  spend(hash: Buffer): Promise<boolean>;
+  /** Marks tokens revoked; returns how many changed. */
+  setRevoked(jtis: string[]): Promise<number>;
+  /** The jti of every token derived from `jti`, transitively (exchange chains), excluding `jti`. */
+  descendants(jti: string): Promise<string[]>;
+  /** The jti of every token of a refresh family. */
+  family(familyId: string): Promise<string[]>;
+  /** Deletes rows expired before `now` (Unix seconds); returns the count. */
+  purgeExpired(now: number): Promise<number>;
+}
