@@ -187,7 +187,7 @@ export const CONFIG_SCHEMA = {
   },
 } as const;
 
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
 const validate = ajv.compile(CONFIG_SCHEMA);
 
 /** Settings given on the command line or by the caller (highest precedence). */
