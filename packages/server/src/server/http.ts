@@ -1,0 +1,115 @@
+/**
+ * HTTP plumbing shared by every route: strict form bodies, the error → response mapping (RFC 6749 §5.2 JSON,
+ * RFC 6750 §3 `WWW-Authenticate`), and challenges. Anything unexpected becomes `server_error` with no detail on
+ * the wire; its detail goes to the log.
+ * @module
+ */
+import { type ErrorCode, parseStrictJson, toWritError, WritError } from '@writ/verifier';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+/** A parsed `application/x-www-form-urlencoded` body: each parameter at most once (RFC 6749 §3.1, §3.2). */
+export type FormBody = Record<string, string>;
+
+/** Parses a form body, refusing repeated parameters and empty names. */
+export function parseForm(text: string): FormBody {
+  const out: FormBody = Object.create(null);
+  for (const [k, v] of new URLSearchParams(text)) {
+    if (k === '') continue;
+    if (k in out) throw new WritError('ERR_INVALID_REQUEST', { detail: `parameter ${k} repeated` });
+    out[k] = v;
+  }
+  return out;
+}
+
+// Fastify's own error codes for malformed requests, mapped to Writ codes (never a 500 for bad input).
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'ERR_BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'ERR_UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'ERR_INVALID_REQUEST',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'ERR_INVALID_REQUEST',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'ERR_INVALID_REQUEST',
+  FST_ERR_VALIDATION: 'ERR_INVALID_REQUEST',
+  FST_ERR_BAD_URL: 'ERR_INVALID_REQUEST',
+  FST_ERR_ASYNC_CONSTRAINT: 'ERR_INVALID_REQUEST',
+};
+
+/** Maps anything thrown while handling a request to a {@link WritError}. */
+export function requestError(e: unknown): WritError {
+  if (e instanceof WritError) return e;
+  const fe = e as Partial<FastifyError>;
+  const code = fe.code ? FASTIFY_CODES[fe.code] : undefined;
+  if (code) return new WritError(code, { cause: e, detail: fe.message });
+  if (e instanceof SyntaxError || (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500)) {
+    return new WritError('ERR_INVALID_REQUEST', { cause: e, detail: fe.message });
+  }
+  return toWritError(e);
+}
+
+/** Quotes a value for an auth-param (RFC 9110 §5.6.4), dropping characters that cannot appear. */
+function quoted(v: string): string {
+  return `"${v.replace(/[^\x20-\x7e]/g, '').replace(/(["\\])/g, '\\$1')}"`;
+}
+
+/**
+ * The `WWW-Authenticate` challenge for a resource-server error (RFC 6750 §3, RFC 9449 §7.1). Requests with no
+ * token at all get a bare challenge (RFC 6750 §3.1: no error code when no authentication was attempted).
+ */
+export function bearerChallenge(
+  err: WritError,
+  options: { scheme: 'Bearer' | 'DPoP'; realm?: string; algs?: string },
+): string {
+  const params = [`realm=${quoted(options.realm ?? 'writ')}`];
+  if (err.code !== 'ERR_TOKEN_MISSING') {
+    params.push(`error=${quoted(err.error)}`, `error_description=${quoted(err.description)}`);
+    if (err.scope) params.push(`scope=${quoted(err.scope)}`);
+  }
+  if (options.scheme === 'DPoP' && options.algs) params.push(`algs=${quoted(options.algs)}`);
+  return `${options.scheme} ${params.join(', ')}`;
+}
+
+/** Sends a WritError as RFC 6749 §5.2 JSON with `Retry-After` / `DPoP-Nonce` when it carries them. */
+export function sendOAuthError(reply: FastifyReply, err: WritError): FastifyReply {
+  if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter));
+  if (err.dpopNonce !== undefined) reply.header('dpop-nonce', err.dpopNonce);
+  reply.header('cache-control', 'no-store');
+  return reply.code(err.status).type('application/json').send(err.toJSON());
+}
+
+/** Installs the form parser, the error handler and the not-found handler on an app. */
+export function installHttpBasics(
+  app: FastifyInstance,
+  options: { bodyLimit: number; onError?: (err: WritError, req: FastifyRequest) => void },
+): void {
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: options.bodyLimit },
+    (_req, body, done) => {
+      try {
+        done(null, parseForm(body as string));
+      } catch (e) {
+        done(e as Error, undefined);
+      }
+    },
+  );
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit: options.bodyLimit },
+    (_req, body, done) => {
+      try {
+        done(null, parseStrictJson(body as string, { malformed: 'ERR_INVALID_REQUEST' }));
+      } catch (e) {
+        done(e as Error, undefined);
+      }
+    },
+  );
+  app.setErrorHandler((e, req, reply) => {
+    const err = requestError(e);
+    options.onError?.(err, req);
+    if (err.status === 401 && err.error === 'invalid_client' && req.headers.authorization?.startsWith('Basic ')) {
+      reply.header('www-authenticate', 'Basic realm="writ"');
+    }
+    return sendOAuthError(reply, err);
+  });
+  app.setNotFoundHandler((_req, reply) => sendOAuthError(reply, new WritError('ERR_NOT_FOUND')));
+}
