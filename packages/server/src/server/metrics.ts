@@ -2,7 +2,7 @@
  * Prometheus metrics (prom-client) on a registry of Writ's own, served at `GET /metrics`.
  * @module
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The metrics every part of the service reports to. */
 export class Metrics {
