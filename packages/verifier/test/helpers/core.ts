@@ -72,11 +72,16 @@ function packageRoot(): string {
   }
 }
 
-/** Reads a file from the repository's `vectors/` folder; fails loudly when it is missing. */
+/** Reads a file of the repository (found from the package root, so compiled tests find it); fails loudly if absent. */
+export function readRepoFile(path: string): string {
+  const file = join(packageRoot(), '..', '..', path);
+  if (!existsSync(file)) throw new Error(`${file} is missing: it must be present for this test`);
+  return readFileSync(file, 'utf8');
+}
+
+/** Reads a JSON file from the repository's `vectors/` folder; fails loudly when it is missing. */
 export function readVector(path: string): unknown {
-  const file = join(packageRoot(), '..', '..', 'vectors', path);
-  if (!existsSync(file)) throw new Error(`test vector ${file} is missing: the vectors/ folder must be present`);
-  return JSON.parse(readFileSync(file, 'utf8'));
+  return JSON.parse(readRepoFile(join('vectors', path)));
 }
 
 /** Signs arbitrary header and payload JSON text with a key (for crafting hostile tokens). */
