@@ -51,9 +51,7 @@ export function decodeJws(token: string, policy: DecodeJwsPolicy): DecodedJws {
   if (dot2 < 0 || token.indexOf('.', dot2 + 1) >= 0) {
     throw new WritError('ERR_TOKEN_MALFORMED', { detail: 'not three segments' });
   }
-  const parsed = parseStrictJson(utf8Decode(b64uDecode(token.slice(0, dot1))), { maxDepth: HEADER_DEPTH });
-  if (!isJsonObject(parsed)) throw new WritError('ERR_TOKEN_MALFORMED', { detail: 'header is not an object' });
-  const header = parsed;
+  const header = parseHeader(token.slice(0, dot1));
   const alg = header.alg;
   if (typeof alg !== 'string') throw new WritError('ERR_TOKEN_MALFORMED', { claim: 'alg', detail: 'alg missing' });
   if (!policy.algorithms.has(alg)) throw new WritError('ERR_JOSE_ALG_NOT_ALLOWED', { claim: 'alg', detail: alg });
@@ -70,6 +68,25 @@ export function decodeJws(token: string, policy: DecodeJwsPolicy): DecodedJws {
     signature: b64uDecode(token.slice(dot2 + 1)),
     payloadSegment: token.slice(dot1 + 1, dot2),
   };
+}
+
+// Tokens of one issuer share a handful of headers (one per key): parsing each once saves work on the hot path.
+// Only successfully parsed headers are kept, frozen, and the map is emptied when it reaches its bound.
+const HEADER_CACHE_MAX = 256;
+const headerCache = new Map<string, Readonly<Record<string, unknown>>>();
+
+function parseHeader(segment: string): Readonly<Record<string, unknown>> {
+  let header = headerCache.get(segment);
+  if (header === undefined) {
+    const parsed = parseStrictJson(utf8Decode(b64uDecode(segment)), { maxDepth: HEADER_DEPTH });
+    if (!isJsonObject(parsed)) throw new WritError('ERR_TOKEN_MALFORMED', { detail: 'header is not an object' });
+    header = Object.freeze(parsed);
+    if (segment.length <= 1024) {
+      if (headerCache.size >= HEADER_CACHE_MAX) headerCache.clear();
+      headerCache.set(segment, header);
+    }
+  }
+  return header;
 }
 
 /** The payload of a JWS whose signature verified: a strict JSON object. */

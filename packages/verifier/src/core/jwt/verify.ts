@@ -7,7 +7,7 @@
 import { isJwsAlgorithm, type JwsAlgorithm, verifyMac, verifySignature } from '../_alg.js';
 import { checkOptionNames, clockOption, configError, intOption, stringListOption, stringOption } from '../_options.js';
 import { DpopVerifier, type DpopVerifierOptions, type VerifiedDpopProof } from '../dpop/verify.js';
-import { isWritError, WritError } from '../errors.js';
+import { isWritError, toWritError, WritError } from '../errors.js';
 import type { KeySource, VerificationKey } from '../keys/source.js';
 import { VerifiedTokenCache, type VerifiedTokenCacheOptions } from './cache.js';
 import {
@@ -209,7 +209,8 @@ export class Verifier {
       state = await this.#verifyToken(token, now);
       if (this.#cache) this.#cache.set(cacheKey, state, this.#expiry(state.claims), token.length * 2);
     }
-    const binding = await this.#checkBinding(token, state.claims, context);
+    const bound = this.#checkBinding(token, state.claims, context);
+    const binding = isThenable(bound) ? await bound : bound;
     if (this.#isRevoked) await this.#checkRevocation(state.claims);
     checkScopes(state.scopes, this.#requiredScopes);
     if (context.scopes !== undefined) {
@@ -240,12 +241,21 @@ export class Verifier {
     const key: VerificationKey = isThenable(resolved) ? await resolved : resolved;
     // RFC 8725 §3.1: the key decides the algorithm; a header naming another one is refused, not tried.
     if (key.alg !== decoded.alg) throw new WritError('ERR_JOSE_ALG_NOT_ALLOWED', { claim: 'alg' });
-    const ok =
+    // The signature check runs on the thread pool while this thread checks the claims; a claims error counts only
+    // once the signature holds, so an unsigned token never learns more than ERR_SIGNATURE_INVALID.
+    const pending =
       key.alg === 'HS256'
         ? verifyMac(key.key, decoded.signingInput, decoded.signature)
-        : await verifySignature(key.alg, key.key, decoded.signingInput, decoded.signature);
-    if (!ok) throw new WritError('ERR_SIGNATURE_INVALID');
-    const claims = freezeDeep(checkAccessTokenClaims(decodePayload(decoded), this.#claims, now / 1000));
+        : verifySignature(key.alg, key.key, decoded.signingInput, decoded.signature);
+    let checked: AccessTokenClaims | WritError;
+    try {
+      checked = checkAccessTokenClaims(decodePayload(decoded), this.#claims, now / 1000);
+    } catch (e) {
+      checked = toWritError(e);
+    }
+    if (!(typeof pending === 'boolean' ? pending : await pending)) throw new WritError('ERR_SIGNATURE_INVALID');
+    if (checked instanceof WritError) throw checked;
+    const claims = freezeDeep(checked);
     return {
       claims,
       key: Object.freeze({ kid, alg: key.alg, generation: key.generation, epoch: key.epoch }),
@@ -255,7 +265,11 @@ export class Verifier {
   }
 
   /** RFC 9449 §7.1 and RFC 8705 §3: a sender-constrained token only counts with its proof of possession. */
-  async #checkBinding(token: string, claims: AccessTokenClaims, context: VerifyContext): Promise<TokenBinding> {
+  #checkBinding(
+    token: string,
+    claims: AccessTokenClaims,
+    context: VerifyContext,
+  ): TokenBinding | Promise<TokenBinding> {
     const scheme = context.scheme ?? (context.dpopProof === undefined ? 'Bearer' : 'DPoP');
     const jkt = claims.cnf?.jkt;
     const x5t = claims.cnf?.['x5t#S256'];
@@ -275,13 +289,11 @@ export class Verifier {
     if (context.method === undefined || context.url === undefined) {
       throw new WritError('ERR_INVALID_ARGUMENT', { detail: 'DPoP needs the request method and url' });
     }
-    const proof = await this.#dpop.verify(context.dpopProof, {
-      method: context.method,
-      url: context.url,
-      accessToken: token,
+    const request = { method: context.method, url: context.url, accessToken: token };
+    return this.#dpop.verify(context.dpopProof, request).then((proof): TokenBinding => {
+      if (proof.jkt !== jkt) throw new WritError('ERR_TOKEN_BINDING_MISMATCH');
+      return { type: 'dpop', jkt, proof };
     });
-    if (proof.jkt !== jkt) throw new WritError('ERR_TOKEN_BINDING_MISMATCH');
-    return { type: 'dpop', jkt, proof };
   }
 
   async #checkRevocation(claims: AccessTokenClaims): Promise<void> {
