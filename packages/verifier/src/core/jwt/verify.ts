@@ -247,21 +247,17 @@ export class Verifier {
       key.alg === 'HS256'
         ? verifyMac(key.key, decoded.signingInput, decoded.signature)
         : verifySignature(key.alg, key.key, decoded.signingInput, decoded.signature);
-    let checked: AccessTokenClaims | WritError;
+    let checked: TokenState | WritError;
     try {
-      checked = checkAccessTokenClaims(decodePayload(decoded), this.#claims, now / 1000);
+      const claims = freezeDeep(checkAccessTokenClaims(decodePayload(decoded), this.#claims, now / 1000));
+      const info: TokenKeyInfo = { kid, alg: key.alg, generation: key.generation, epoch: key.epoch };
+      checked = { claims, key: Object.freeze(info), scopes: parseScope(claims.scope), revision };
     } catch (e) {
       checked = toWritError(e);
     }
     if (!(typeof pending === 'boolean' ? pending : await pending)) throw new WritError('ERR_SIGNATURE_INVALID');
     if (checked instanceof WritError) throw checked;
-    const claims = freezeDeep(checked);
-    return {
-      claims,
-      key: Object.freeze({ kid, alg: key.alg, generation: key.generation, epoch: key.epoch }),
-      scopes: parseScope(claims.scope),
-      revision,
-    };
+    return checked;
   }
 
   /** RFC 9449 §7.1 and RFC 8705 §3: a sender-constrained token only counts with its proof of possession. */
