@@ -47,6 +47,9 @@ test('the configured maximum lifetime is never exceeded', () => {
   assert.throws(() => s.sign({ ...c, iss: 'https://other' }), { code: 'ERR_INVALID_ARGUMENT' });
   assert.throws(() => s.sign({ ...c, jti: 'short' }), { code: 'ERR_INVALID_ARGUMENT' });
   assert.throws(() => s.sign({ ...c, exp: c.iat }), { code: 'ERR_INVALID_ARGUMENT' });
+  for (const bad of [{ sub: '' }, { clientId: 3 as unknown as string }, { aud: [] }, { aud: [''] }]) {
+    assert.throws(() => s.claims(request(bad)), { code: 'ERR_INVALID_ARGUMENT' }, JSON.stringify(bad));
+  }
   assert.throws(() => new AccessTokenSigner({ keys, issuer: ISSUER, defaultLifetime: 901 }), {
     code: 'ERR_CONFIG_INVALID',
   });

@@ -86,6 +86,11 @@ export class AccessTokenSigner {
    * Record them in the ledger, then add `provenance` and {@link sign} them.
    */
   claims(request: AccessTokenRequest): AccessTokenClaims {
+    const audiences = typeof request.aud === 'string' ? [request.aud] : request.aud;
+    const fields = [request.sub, request.clientId, ...(Array.isArray(audiences) ? audiences : [])];
+    if (!Array.isArray(audiences) || audiences.length === 0 || fields.some((v) => typeof v !== 'string' || v === '')) {
+      throw new WritError('ERR_INVALID_ARGUMENT', { detail: 'sub, clientId and aud must be non-empty strings' });
+    }
     const lifetime = Math.min(
       intOption('lifetime', request.lifetime, this.#defaultLifetime, 1, Number.MAX_SAFE_INTEGER),
       this.#keys.maxTokenLifetime,

@@ -66,7 +66,7 @@ export interface VerifyContext {
   method?: string;
   /** The absolute request URL (needed for DPoP). */
   url?: string;
-  /** Scopes this request needs, besides the verifier's `requiredScopes`. */
+  /** Scopes this request needs (a list, or a space-delimited string), besides the verifier's `requiredScopes`. */
   scopes?: string | readonly string[];
   /** Checked against `authorization_details` when given (RFC 9396). */
   authorization?: AuthorizationRequirement;
@@ -214,7 +214,7 @@ export class Verifier {
     if (this.#isRevoked) await this.#checkRevocation(state.claims);
     checkScopes(state.scopes, this.#requiredScopes);
     if (context.scopes !== undefined) {
-      checkScopes(state.scopes, typeof context.scopes === 'string' ? [context.scopes] : context.scopes);
+      checkScopes(state.scopes, typeof context.scopes === 'string' ? context.scopes.split(' ') : context.scopes);
     }
     if (context.authorization) checkAuthorizationDetails(state.claims.authorization_details, context.authorization);
     return { claims: state.claims, key: state.key, binding, cached };
