@@ -175,14 +175,14 @@ function audienceMatches(aud: string | string[], expected: ReadonlySet<string>):
 }
 
 /** The scopes of a `scope` claim (RFC 6749 §3.3: space-delimited). */
-export function parseScope(scope: string | undefined): ReadonlySet<string> {
-  return new Set(scope ? scope.split(' ').filter((s) => s !== '') : []);
+export function parseScope(scope: string | undefined): readonly string[] {
+  return scope ? scope.split(' ').filter((s) => s !== '') : [];
 }
 
 /** Throws `ERR_INSUFFICIENT_SCOPE` (carrying the required scope for the challenge) unless `granted` has all `required`. */
-export function checkScopes(granted: ReadonlySet<string>, required: readonly string[]): void {
+export function checkScopes(granted: readonly string[], required: readonly string[]): void {
   for (const s of required) {
-    if (!granted.has(s)) throw new WritError('ERR_INSUFFICIENT_SCOPE', { scope: required.join(' ') });
+    if (!granted.includes(s)) throw new WritError('ERR_INSUFFICIENT_SCOPE', { scope: required.join(' ') });
   }
 }
 

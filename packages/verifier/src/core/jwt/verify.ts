@@ -100,7 +100,7 @@ export interface VerifiedAccessToken {
 interface TokenState {
   readonly claims: AccessTokenClaims;
   readonly key: TokenKeyInfo;
-  readonly scopes: ReadonlySet<string>;
+  readonly scopes: readonly string[];
   readonly revision: number | undefined;
 }
 
@@ -144,6 +144,7 @@ export class Verifier {
   readonly #isRevoked: VerifierOptions['isRevoked'];
   readonly #cache: VerifiedTokenCache<TokenState> | undefined;
   readonly #dpop: DpopVerifier;
+  readonly #keyInfos = new WeakMap<VerificationKey, TokenKeyInfo>();
   readonly #now: () => number;
 
   constructor(options: VerifierOptions) {
@@ -250,14 +251,23 @@ export class Verifier {
     let checked: TokenState | WritError;
     try {
       const claims = freezeDeep(checkAccessTokenClaims(decodePayload(decoded), this.#claims, now / 1000));
-      const info: TokenKeyInfo = { kid, alg: key.alg, generation: key.generation, epoch: key.epoch };
-      checked = { claims, key: Object.freeze(info), scopes: parseScope(claims.scope), revision };
+      checked = { claims, key: this.#keyInfo(key), scopes: parseScope(claims.scope), revision };
     } catch (e) {
       checked = toWritError(e);
     }
     if (!(typeof pending === 'boolean' ? pending : await pending)) throw new WritError('ERR_SIGNATURE_INVALID');
     if (checked instanceof WritError) throw checked;
     return checked;
+  }
+
+  /** The (shared, frozen) description of a key, so cached tokens do not each hold a copy. */
+  #keyInfo(key: VerificationKey): TokenKeyInfo {
+    let info = this.#keyInfos.get(key);
+    if (info === undefined) {
+      info = Object.freeze({ kid: key.kid, alg: key.alg, generation: key.generation, epoch: key.epoch });
+      this.#keyInfos.set(key, info);
+    }
+    return info;
   }
 
   /** RFC 9449 §7.1 and RFC 8705 §3: a sender-constrained token only counts with its proof of possession. */
