@@ -4,6 +4,58 @@
  * @module
  */
 
+// --- core: keys, tokens, verification, DPoP ---
+export type { JwsAlgorithm } from './core/_alg.js';
+export { normalizeHtu } from './core/dpop/htu.js';
+export { DpopNonces, type DpopNoncesOptions } from './core/dpop/nonce.js';
+export { MemoryReplayCache, type MemoryReplayCacheOptions, type ReplayCache } from './core/dpop/replay.js';
+export {
+  accessTokenHash,
+  type DpopRequest,
+  DpopVerifier,
+  type DpopVerifierOptions,
+  type VerifiedDpopProof,
+} from './core/dpop/verify.js';
 export { b64Decode, b64uDecode, b64uEncode, utf8Decode } from './core/encoding.js';
 export * from './core/errors.js';
 export { isJsonObject, parseStrictJson, type StrictJsonOptions } from './core/json.js';
+export { VerifiedTokenCache, type VerifiedTokenCacheOptions } from './core/jwt/cache.js';
+export type {
+  AccessTokenClaims,
+  ActorClaim,
+  AuthorizationDetail,
+  AuthorizationRequirement,
+  Confirmation,
+  Provenance,
+} from './core/jwt/claims.js';
+export { accessTokenClaimsHash } from './core/jwt/claims-hash.js';
+export {
+  type AccessTokenRequest,
+  AccessTokenSigner,
+  type AccessTokenSignerOptions,
+  type SignedAccessToken,
+  type SignOptions,
+} from './core/jwt/sign.js';
+export {
+  type TokenBinding,
+  type TokenKeyInfo,
+  type VerifiedAccessToken,
+  Verifier,
+  type VerifierOptions,
+  type VerifyContext,
+} from './core/jwt/verify.js';
+export { type DerivationLabel, derivationInfo, deriveBytes, HKDF_SALT } from './core/keys/derive.js';
+export { importPublicJwk, type PublicJwk, publicJwk } from './core/keys/jwk.js';
+export {
+  type Jwks,
+  KeySchedule,
+  type KeyScheduleOptions,
+  type RootKey,
+  type SigningAlgorithm,
+  type SigningKey,
+} from './core/keys/schedule.js';
+export { createSecretFile, type LoadSecretOptions, loadSecret, parseSecret, Secret } from './core/keys/secret.js';
+export type { KeySource, VerificationKey } from './core/keys/source.js';
+export { StaticKeySource, type StaticKeySourceOptions } from './core/keys/static-source.js';
+export { jwkThumbprint } from './core/keys/thumbprint.js';
+export { createOpaqueToken, lookupHash, type OpaqueTokenKind, parseOpaqueToken } from './core/opaque.js';

@@ -55,3 +55,31 @@ export function ed25519FromSeed(seed: Uint8Array): { privateKey: KeyObject; publ
   });
   return { privateKey, publicKey: createPublicKey(privateKey) };
 }
+
+/** Bytes of HKDF output to derive a P-256 scalar from: 64 bits more than the order, so the reduction is unbiased. */
+export const P256_SEED_BYTES = 40;
+
+// Order n of the P-256 group (SEC 2 §2.4.2, FIPS 186-5).
+const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+// SEC1 ECPrivateKey (RFC 5915 §3) for prime256v1: SEQUENCE { version 1, OCTET STRING (32-byte scalar) ... }
+const SEC1_P256_PREFIX = Buffer.from('30310201010420', 'hex');
+// ... [0] parameters { OID 1.2.840.10045.3.1.7 } (no public key: OpenSSL computes it from the scalar).
+const SEC1_P256_SUFFIX = Buffer.from('a00a06082a8648ce3d030107', 'hex');
+
+/**
+ * A P-256 (ES256) key pair from at least {@link P256_SEED_BYTES} derived bytes: the scalar is
+ * `d = (c mod (n - 1)) + 1`, which lies in [1, n-1] with negligible bias (FIPS 186-5 §A.2.1, "extra random bits").
+ */
+export function p256FromBytes(bytes: Uint8Array): { privateKey: KeyObject; publicKey: KeyObject } {
+  if (bytes.length < P256_SEED_BYTES) {
+    throw new WritError('ERR_KEY_MATERIAL_INVALID', { detail: `P-256 seed must be at least ${P256_SEED_BYTES} bytes` });
+  }
+  const c = BigInt(`0x${Buffer.from(bytes).toString('hex')}`);
+  const scalar = Buffer.from(((c % (P256_N - 1n)) + 1n).toString(16).padStart(64, '0'), 'hex');
+  const privateKey = createPrivateKey({
+    key: Buffer.concat([SEC1_P256_PREFIX, scalar, SEC1_P256_SUFFIX]),
+    format: 'der',
+    type: 'sec1',
+  });
+  return { privateKey, publicKey: createPublicKey(privateKey) };
+}
