@@ -92,7 +92,11 @@ export async function holdLockAndKill(db: TestDb, ledger: Ledger): Promise<void>
   const { child, lines, exited } = start(db, 'hold', 'h');
   await until('the child to take the lock', () => lines.includes('locked'), exited);
   let done = 0;
-  const appends = Array.from({ length: 20 }, (_, i) => ledger.append(usedRecord(i, 'w')).then((r) => (done++, r)));
+  const appends = Array.from({ length: 20 }, async (_, i) => {
+    const r = await ledger.append(usedRecord(i, 'w'));
+    done++;
+    return r;
+  });
   await sleep(500);
   assert.equal(done, 0, 'appends wait while the lock is held');
   const killed = Date.now();
