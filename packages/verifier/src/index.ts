@@ -9,7 +9,7 @@ export { b64Decode, b64uDecode, b64uEncode, utf8Decode } from './core/encoding.j
 export * from './core/errors.js';
 export { isJsonObject, parseStrictJson, type StrictJsonOptions } from './core/json.js';
 export { deriveBytes, ed25519FromSeed } from './core/keys/derive.js';
-export { createSecretFile, loadSecret, parseSecret, Secret } from './core/keys/secret.js';
+export { createSecretFile, loadSecret, Secret, secretFileIsExposed } from './core/keys/secret.js';
 export { MerkleFrontier, type NodeVisitor } from './core/merkle/frontier.js';
 export { EMPTY_ROOT, HASH_SIZE, leafHash, nodeHash } from './core/merkle/hash.js';
 export { type NodeId, perfectNodes } from './core/merkle/nodes.js';

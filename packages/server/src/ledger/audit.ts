@@ -131,8 +131,8 @@ class Audit {
   #next: Target | undefined;
   latest: Target | undefined;
   checkpointsChecked = 0;
-  #leafMismatch: number | undefined; // first entry whose leaf hash differs from the stored level-0 tile
-  readonly #tileMismatch = new Set<number>(); // tile levels already reported
+  /** Tile level → first entry under the first stored hash of that level that differs from the entries. */
+  readonly #mismatch = new Map<number, number>();
   readonly #rootMismatches: number[] = [];
 
   constructor(options: AuditOptions, verifier: NoteVerifier, origin: string, saved: Target | undefined) {
@@ -234,42 +234,45 @@ class Audit {
     return true;
   }
 
-  /** Compares recomputed tile hashes with the stored tiles. */
+  /**
+   * Compares recomputed tile hashes with the stored tiles. Only the first mismatch of each level counts, and one
+   * at a higher level is not reported when a lower level's mismatch under it explains it.
+   */
   async #compareTiles(nodes: readonly TileNode[]): Promise<void> {
     const stored = await this.#o.log.readTiles(
       nodes.map((n) => ({ level: n.level, index: Math.floor(n.index / TILE_WIDTH) })),
     );
     nodes.forEach((n, k) => {
-      if (this.#tileMismatch.has(n.level) || (n.level === 0 && this.#leafMismatch !== undefined)) return;
+      if (this.#mismatch.has(n.level)) return;
       const tile = stored[k];
       const at = (n.index % TILE_WIDTH) * HASH_SIZE;
-      const first = n.index * TILE_WIDTH ** n.level;
-      if (!tile || tile.length < at + HASH_SIZE) {
-        this.#tileMismatch.add(n.level);
-        this.report({
-          kind: 'tile-missing',
-          index: first,
-          message: `tile hashes of level ${n.level} are missing from entry ${first}`,
-        });
-      } else if (!n.hash.equals(tile.subarray(at, at + HASH_SIZE))) {
-        if (n.level === 0) {
-          this.#leafMismatch = n.index;
-        } else {
-          this.#tileMismatch.add(n.level);
-          this.report({
-            kind: 'tile-mismatch',
-            index: first,
-            message: `the stored level-${n.level} tile hash over entries from ${first} differs from the entries`,
-          });
-        }
-      }
+      const missing = !tile || tile.length < at + HASH_SIZE;
+      if (!missing && n.hash.equals(tile.subarray(at, at + HASH_SIZE))) return;
+      const span = TILE_WIDTH ** n.level;
+      const first = n.index * span;
+      const explained = [...this.#mismatch].some(([l, i]) => l < n.level && i >= first && i < first + span);
+      this.#mismatch.set(n.level, first);
+      if (explained || (n.level === 0 && !missing)) return; // a leaf mismatch is named in classifyLeafMismatch
+      this.report(
+        missing
+          ? {
+              kind: 'tile-missing',
+              index: first,
+              message: `level-${n.level} tile hashes are missing from entry ${first}`,
+            }
+          : {
+              kind: 'tile-mismatch',
+              index: first,
+              message: `the stored level-${n.level} tile hash over entries from ${first} differs from the entries`,
+            },
+      );
     });
   }
 
   /** Names a leaf-hash mismatch: the signed checkpoints decide whether the entry or only its stored hash changed. */
   classifyLeafMismatch(): void {
-    const i = this.#leafMismatch;
-    if (i === undefined) return;
+    const i = this.#mismatch.get(0);
+    if (i === undefined || this.problems.some((p) => p.kind === 'tile-missing' && p.index === i)) return;
     const signedBad = this.#rootMismatches.some((s) => s > i);
     const signedGood = !signedBad && this.latest !== undefined && this.latest.size > i;
     this.report(

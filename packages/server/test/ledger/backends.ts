@@ -57,7 +57,8 @@ export interface Backend {
 
 export const sqliteBackend: Backend = {
   name: 'sqlite',
-  setByte: (c, o, v) => `substr(${c}, 1, ${o}) || x'${v.toString(16).padStart(2, '0')}' || substr(${c}, ${o + 2})`,
+  setByte: (c, o, v) =>
+    `CAST(substr(${c}, 1, ${o}) || x'${v.toString(16).padStart(2, '0')}' || substr(${c}, ${o + 2}) AS BLOB)`,
   skip: async () => undefined,
   async create() {
     const dir = mkdtempSync(join(tmpdir(), 'writ-ledger-'));

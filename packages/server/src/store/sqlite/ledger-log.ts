@@ -1,7 +1,7 @@
 /**
  * {@link LogStore} on SQLite. A batch is one `BEGIN IMMEDIATE` transaction (the write lock is the sequencer lock;
  * another process waits up to the busy timeout) committed with `synchronous=FULL`, so it is durable when
- * `sequence` resolves.
+ * `sequence` resolves. Reads cast to BLOB, so a value tampered into TEXT still reaches the audit as its bytes.
  * @module
  */
 import { HASH_SIZE, WritError } from '@writ/verifier';
@@ -40,17 +40,19 @@ export class SqliteLogStore implements LogStore {
       'INSERT INTO ledger_meta (id, origin, verifier_key, created_at) VALUES (1, ?, ?, ?) ON CONFLICT DO NOTHING',
     );
     this.#insertTree = db.prepare("INSERT INTO ledger_tree VALUES (1, 0, x'') ON CONFLICT DO NOTHING");
-    this.#getTree = db.prepare<[], StoredTree>('SELECT size, frontier FROM ledger_tree WHERE id = 1');
+    this.#getTree = db.prepare<[], StoredTree>(
+      'SELECT size, CAST(frontier AS BLOB) AS frontier FROM ledger_tree WHERE id = 1',
+    );
     this.#insertEntry = db.prepare('INSERT INTO ledger_entries (idx, data) VALUES (?, ?)');
     this.#putTile = db.prepare('INSERT OR REPLACE INTO ledger_tiles (level, idx, hashes) VALUES (?, ?, ?)');
     this.#updateTree = db.prepare('UPDATE ledger_tree SET size = ?, frontier = ? WHERE id = 1 AND size = ?');
     this.#entries = db
       .prepare<[number, number], [number, Buffer]>(
-        'SELECT idx, data FROM ledger_entries WHERE idx >= ? AND idx < ? ORDER BY idx',
+        'SELECT idx, CAST(data AS BLOB) FROM ledger_entries WHERE idx >= ? AND idx < ? ORDER BY idx',
       )
       .raw();
     this.#tile = db
-      .prepare<[number, number], Buffer>('SELECT hashes FROM ledger_tiles WHERE level = ? AND idx = ?')
+      .prepare<[number, number], Buffer>('SELECT CAST(hashes AS BLOB) FROM ledger_tiles WHERE level = ? AND idx = ?')
       .pluck();
     this.#sequence = db.transaction((integrate: (tree: StoredTree) => { batch: LogBatch; result: unknown }) => {
       const tree = this.#getTree.get();
