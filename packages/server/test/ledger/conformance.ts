@@ -15,6 +15,7 @@ import {
   parseVerifierKey,
   Secret,
   TILE_WIDTH,
+  tokenClaimsHash,
   verifyConsistency,
   verifyInclusion,
 } from '@writ/verifier';
@@ -303,15 +304,11 @@ export async function ledgerConformance(backend: Backend): Promise<void> {
           assert.match(p1, /^[A-Za-z0-9_-]{43}$/);
           assert.equal(await ledger.pseudonymise('alice@example.com'), p1, 'stable: entries link');
           assert.notEqual(await ledger.pseudonymise('bob@example.com'), p1);
-          const revoked = {
-            v: 1,
-            type: 'token.revoked',
-            time: 1,
-            target: { kind: 'subject', value: p1 },
-            reason: 'user_request',
-            actor: { kind: 'subject', id: p1 },
-          } as const;
-          await ledger.append(revoked);
+          await ledger.append({
+            ...{ v: 1, type: 'token.issued', time: 1, jti: 'j1', token_kind: 'access', format: 'jwt' },
+            ...{ client_id: 'c1', subject: p1, aud: ['https://api.example'], iat: 1, exp: 2 },
+            ...{ claims_hash: tokenClaimsHash({ sub: 'alice@example.com' }), grant_type: 'authorization_code' },
+          });
           await ledger.append(usedRecord(1));
           const stored = (await ledger.entries(0, 1))[0]!.data;
           assert.ok(!stored.includes('alice'), 'no subject in the ledger');
