@@ -7,18 +7,39 @@
 import { type ErrorCode, parseStrictJson, toWritError, WritError } from '@writ/verifier';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-/** A parsed `application/x-www-form-urlencoded` body: each parameter at most once (RFC 6749 §3.1, §3.2). */
-export type FormBody = Record<string, string>;
+/**
+ * The parameters of an `application/x-www-form-urlencoded` body that may repeat: `resource` (RFC 8707 §2) and
+ * `audience` (RFC 8693 §2.1). Every other parameter appears at most once (RFC 6749 §3.1, §3.2).
+ */
+export interface FormLists {
+  resource: string[];
+  audience: string[];
+}
 
-/** Parses a form body, refusing repeated parameters and empty names. */
-export function parseForm(text: string): FormBody {
-  const out: FormBody = Object.create(null);
+const REPEATABLE = new Set(['resource', 'audience']);
+
+/** Parses a form body, refusing repeated parameters (other than `resource`/`audience`) and empty names. */
+export function parseForm(text: string): { params: Record<string, string>; lists: FormLists } {
+  const params: Record<string, string> = Object.create(null);
+  const lists: FormLists = { resource: [], audience: [] };
   for (const [k, v] of new URLSearchParams(text)) {
     if (k === '') continue;
-    if (k in out) throw new WritError('ERR_INVALID_REQUEST', { detail: `parameter ${k} repeated` });
-    out[k] = v;
+    if (REPEATABLE.has(k)) {
+      lists[k as keyof FormLists].push(v);
+      continue;
+    }
+    if (k in params) throw new WritError('ERR_INVALID_REQUEST', { detail: `parameter ${k} repeated` });
+    params[k] = v;
   }
-  return out;
+  return { params, lists };
+}
+
+/** The parsed form of a request (an empty form when the body was not a form). */
+export function formOf(body: unknown): { params: Record<string, string>; lists: FormLists } {
+  const b = body as { params?: Record<string, string>; lists?: FormLists } | undefined;
+  if (b && typeof b === 'object' && b.params && b.lists)
+    return b as { params: Record<string, string>; lists: FormLists };
+  throw new WritError('ERR_UNSUPPORTED_MEDIA_TYPE', { detail: 'expected application/x-www-form-urlencoded' });
 }
 
 // Fastify's own error codes for malformed requests, mapped to Writ codes (never a 500 for bad input).
@@ -67,12 +88,15 @@ export function bearerChallenge(
   return `${options.scheme} ${params.join(', ')}`;
 }
 
-/** Sends a WritError as RFC 6749 §5.2 JSON with `Retry-After` / `DPoP-Nonce` when it carries them. */
-export function sendOAuthError(reply: FastifyReply, err: WritError): FastifyReply {
+/**
+ * Sends a WritError as RFC 6749 §5.2 JSON with `Retry-After` / `DPoP-Nonce` when it carries them. `status`
+ * overrides the error's own (the token endpoint answers 400 where a resource server answers 401).
+ */
+export function sendOAuthError(reply: FastifyReply, err: WritError, status = err.status): FastifyReply {
   if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter));
   if (err.dpopNonce !== undefined) reply.header('dpop-nonce', err.dpopNonce);
   reply.header('cache-control', 'no-store');
-  return reply.code(err.status).type('application/json').send(err.toJSON());
+  return reply.code(status).type('application/json').send(err.toJSON());
 }
 
 /** Installs the form parser, the error handler and the not-found handler on an app. */

@@ -5,21 +5,21 @@
  * @module
  */
 
-/** What a revocation targets. `subject` and `client` revoke every token issued up to `before`. */
-export type RevocationKind = 'jti' | 'subject' | 'client' | 'epoch' | 'generation' | 'family';
+/**
+ * What a revocation targets, as verifiers apply it (docs/verifier-protocol.md): one token (`jti`), every token of a
+ * subject (`sub`) or client (`client`) issued up to `before`, or every token signed with a key (`kid`). Family,
+ * epoch and generation revocations are expanded into these kinds before they enter the feed.
+ */
+export type RevocationKind = 'jti' | 'sub' | 'client' | 'kid';
 
 /** A revocation as nodes and verifiers apply it. */
 export interface Revocation {
   kind: RevocationKind;
-  /** The jti, subject, client id, `<generation>:<epoch>`, generation number, or family id. */
   value: string;
-  /** For subject/client: tokens issued at or before this Unix time are revoked. */
+  /** For `sub`/`client`: tokens issued at or before this Unix time are revoked. */
   before?: number;
   /** Unix seconds after which no token this revokes can still be valid (the change may then be forgotten). */
   expiresAt: number;
-  /** The jti whose revocation cascaded to this one. */
-  cascadeOrigin?: string;
-  reason?: string;
 }
 
 /** Kinds of change. */
@@ -44,12 +44,16 @@ export interface ChangeStore {
   latestSeq(): Promise<number>;
   /** Every revocation still in force at `now` (Unix seconds), to load at start-up. */
   activeRevocations(now: number): Promise<Change[]>;
+  /** Revocations still in force at `now` with `after < seq <= upTo`, oldest first, at most `limit`. */
+  revocationsBetween(after: number, upTo: number, now: number, limit: number): Promise<Change[]>;
 }
 
 /** A small durable key/value store for node-wide settings (key rotation offset, retired generations). */
 export interface SettingsStore {
   get<T>(key: string): Promise<T | undefined>;
   set(key: string, value: unknown): Promise<void>;
+  /** Sets `key` only if it has no value; true when this call set it (one node wins a race). */
+  setIfAbsent(key: string, value: unknown): Promise<boolean>;
 }
 
 /** Unix seconds after which a change can be forgotten (revocations), or null for changes kept forever. */

@@ -36,6 +36,8 @@ export interface TokenStore {
   spend(hash: Buffer): Promise<boolean>;
   /** Marks tokens revoked; returns how many changed. */
   setRevoked(jtis: string[]): Promise<number>;
+  /** Marks every token of a subject or a client revoked; returns how many changed. */
+  setRevokedWhere(field: 'subject' | 'clientId', value: string): Promise<number>;
   /** The jti of every token derived from `jti`, transitively (exchange chains), excluding `jti`. */
   descendants(jti: string): Promise<string[]>;
   /** The jti of every token of a refresh family. */

@@ -91,6 +91,10 @@ function conformance(open: () => Promise<{ stores: OAuthStores; close(): Promise
       assert.equal(await stores.tokens.setRevoked(['r1', 'r2', 'missing']), 2);
       assert.equal(await stores.tokens.setRevoked(['r1']), 0);
       assert.equal(await stores.tokens.spend(r2.hash!), false, 'revoked tokens cannot be spent');
+      await stores.tokens.put(token('other-client', { clientId: 'c2', subject: 's2' }));
+      assert.equal(await stores.tokens.setRevokedWhere('subject', 's1'), 3, 'root, child, grandchild');
+      assert.equal(await stores.tokens.setRevokedWhere('clientId', 'c2'), 1);
+      assert.equal(await stores.tokens.setRevokedWhere('clientId', 'c2'), 0);
       assert.equal(await stores.tokens.purgeExpired(1000), 1);
       assert.equal(await stores.tokens.getByJti('r2'), undefined);
     } finally {
@@ -128,10 +132,27 @@ function conformance(open: () => Promise<{ stores: OAuthStores; close(): Promise
         ['j2'],
       );
       assert.equal(b[0]?.createdAt, 6);
+      assert.deepEqual(
+        (await stores.changes.revocationsBetween(0, 3, 0, 10)).map((c) => c.seq),
+        [1, 2],
+      );
+      assert.deepEqual(
+        (await stores.changes.revocationsBetween(0, 1, 0, 10)).map((c) => c.seq),
+        [1],
+        'bounded above',
+      );
+      assert.deepEqual(
+        (await stores.changes.revocationsBetween(0, 3, 200, 10)).map((c) => c.seq),
+        [2],
+        'expired ones left out',
+      );
       assert.equal(await stores.settings.get('x'), undefined);
       await stores.settings.set('x', { a: [1, 2] });
       await stores.settings.set('x', { a: [3] });
       assert.deepEqual(await stores.settings.get('x'), { a: [3] });
+      assert.equal(await stores.settings.setIfAbsent('y', 1), true);
+      assert.equal(await stores.settings.setIfAbsent('y', 2), false, 'only the first writer wins');
+      assert.equal(await stores.settings.get('y'), 1);
     } finally {
       await close();
     }

@@ -57,6 +57,15 @@ export class PgChangeStore implements ChangeStore {
     return r.rows.map(fromRow);
   }
 
+  async revocationsBetween(after: number, upTo: number, now: number, limit: number): Promise<Change[]> {
+    const r = await this.pool.query<ChangeRow>(
+      `SELECT * FROM changes WHERE kind = 'revocation' AND seq > $1 AND seq <= $2 AND expires_at >= $3
+       ORDER BY seq LIMIT $4`,
+      [after, upTo, now, limit],
+    );
+    return r.rows.map(fromRow);
+  }
+
   async latestSeq(): Promise<number> {
     const r = await this.pool.query<{ seq: string | null }>('SELECT MAX(seq) AS seq FROM changes');
     return Number(r.rows[0]?.seq ?? 0);
@@ -78,6 +87,14 @@ export class PgSettingsStore implements SettingsStore {
   async get<T>(key: string): Promise<T | undefined> {
     const r = await this.pool.query<{ value: string }>('SELECT value FROM settings WHERE key = $1', [key]);
     return r.rows[0] ? (JSON.parse(r.rows[0].value) as T) : undefined;
+  }
+
+  async setIfAbsent(key: string, value: unknown): Promise<boolean> {
+    const r = await this.pool.query('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [
+      key,
+      JSON.stringify(value),
+    ]);
+    return r.rowCount === 1;
   }
 
   async set(key: string, value: unknown): Promise<void> {

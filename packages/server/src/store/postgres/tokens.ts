@@ -71,6 +71,15 @@ export class PgTokenStore implements TokenStore {
     return r.rowCount ?? 0;
   }
 
+  async setRevokedWhere(field: 'subject' | 'clientId', value: string): Promise<number> {
+    const column = field === 'subject' ? 'subject' : 'client_id';
+    const r = await this.pool.query(
+      `UPDATE tokens SET status = 'revoked' WHERE ${column} = $1 AND status != 'revoked'`,
+      [value],
+    );
+    return r.rowCount ?? 0;
+  }
+
   async descendants(jti: string): Promise<string[]> {
     const r = await this.pool.query<{ jti: string }>(
       `WITH RECURSIVE d(jti) AS (SELECT jti FROM tokens WHERE parent_jti = $1

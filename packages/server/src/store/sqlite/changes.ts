@@ -18,8 +18,12 @@ export class SqliteChangeStore implements ChangeStore {
   readonly #since;
   readonly #latest;
   readonly #active;
+  readonly #between;
 
   constructor(readonly db: SqliteDb) {
+    this.#between = db.prepare<[number, number, number, number], ChangeRow>(
+      "SELECT * FROM changes WHERE kind = 'revocation' AND seq > ? AND seq <= ? AND expires_at >= ? ORDER BY seq LIMIT ?",
+    );
     this.#insert = db.prepare<[string, string, number, number | null], ChangeRow>(
       'INSERT INTO changes (kind, data, created_at, expires_at) VALUES (?, ?, ?, ?) RETURNING *',
     );
@@ -51,14 +55,20 @@ export class SqliteChangeStore implements ChangeStore {
   async activeRevocations(now: number): Promise<Change[]> {
     return this.#active.all(now).map(fromRow);
   }
+
+  async revocationsBetween(after: number, upTo: number, now: number, limit: number): Promise<Change[]> {
+    return this.#between.all(after, upTo, now, limit).map(fromRow);
+  }
 }
 
 /** {@link SettingsStore} on SQLite. */
 export class SqliteSettingsStore implements SettingsStore {
   readonly #get;
   readonly #set;
+  readonly #insert;
 
   constructor(readonly db: SqliteDb) {
+    this.#insert = db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING');
     this.#get = db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?');
     this.#set = db.prepare(
       'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
@@ -72,5 +82,9 @@ export class SqliteSettingsStore implements SettingsStore {
 
   async set(key: string, value: unknown): Promise<void> {
     this.#set.run(key, JSON.stringify(value));
+  }
+
+  async setIfAbsent(key: string, value: unknown): Promise<boolean> {
+    return this.#insert.run(key, JSON.stringify(value)).changes === 1;
   }
 }

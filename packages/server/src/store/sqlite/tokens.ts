@@ -36,6 +36,8 @@ export class SqliteTokenStore implements TokenStore {
   readonly #byJti;
   readonly #spend;
   readonly #revoke;
+  readonly #revokeSubject;
+  readonly #revokeClient;
   readonly #descendants;
   readonly #family;
   readonly #purge;
@@ -49,6 +51,8 @@ export class SqliteTokenStore implements TokenStore {
     this.#byJti = db.prepare<[string], TokenRow>('SELECT * FROM tokens WHERE jti = ?');
     this.#spend = db.prepare("UPDATE tokens SET status = 'spent' WHERE hash = ? AND status = 'active'");
     this.#revoke = db.prepare("UPDATE tokens SET status = 'revoked' WHERE jti = ? AND status != 'revoked'");
+    this.#revokeSubject = db.prepare("UPDATE tokens SET status = 'revoked' WHERE subject = ? AND status != 'revoked'");
+    this.#revokeClient = db.prepare("UPDATE tokens SET status = 'revoked' WHERE client_id = ? AND status != 'revoked'");
     this.#descendants = db.prepare<[string], { jti: string }>(
       `WITH RECURSIVE d(jti) AS (SELECT jti FROM tokens WHERE parent_jti = ?
          UNION SELECT t.jti FROM tokens t JOIN d ON t.parent_jti = d.jti) SELECT jti FROM d`,
@@ -88,6 +92,10 @@ export class SqliteTokenStore implements TokenStore {
 
   async setRevoked(jtis: string[]): Promise<number> {
     return this.db.transaction(() => jtis.reduce((n, j) => n + this.#revoke.run(j).changes, 0)).immediate();
+  }
+
+  async setRevokedWhere(field: 'subject' | 'clientId', value: string): Promise<number> {
+    return (field === 'subject' ? this.#revokeSubject : this.#revokeClient).run(value).changes;
   }
 
   async descendants(jti: string): Promise<string[]> {
