@@ -200,7 +200,7 @@ export class Issuer {
     const jti = b64uEncode(randomBytes(16));
     const familyId = options.familyId ?? b64uEncode(randomBytes(16));
     const expiresAt = now + this.#config.tokens.refreshTokenTtl;
-    const stored = { jti, client_id: client.clientId, family: familyId, iat: now, exp: expiresAt, ...grant };
+    const stored = optional({ jti, client_id: client.clientId, family: familyId, iat: now, exp: expiresAt, ...grant });
     const record: TokenIssuedRecord = {
       v: 1,
       type: 'token.issued',
