@@ -162,8 +162,14 @@ export class Ledger {
    * `ERR_LEDGER_PUSHBACK` (queue full; `retryAfter` set), `ERR_LEDGER_UNAVAILABLE` (store failing) or
    * `ERR_SHUTTING_DOWN`.
    */
-  async append(record: LedgerRecord): Promise<{ index: number }> {
-    return { index: await this.#sequencer.append(encodeRecord(record)) };
+  append(record: LedgerRecord): Promise<{ index: number }> {
+    let entry: Buffer;
+    try {
+      entry = encodeRecord(record);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#sequencer.append(entry);
   }
 
   /** The number of entries committed (by any process). */
