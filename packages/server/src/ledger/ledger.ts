@@ -89,6 +89,8 @@ export class Ledger {
   readonly #pseudonyms: Pseudonyms;
   readonly #tiles: TileReader;
   readonly #maxPage: number;
+  /** The largest committed size seen; sizes only grow, so a proof up to it needs no read. */
+  #knownSize = 0;
 
   private constructor(
     origin: string,
@@ -174,7 +176,8 @@ export class Ledger {
 
   /** The number of entries committed (by any process). */
   async size(): Promise<number> {
-    return (await this.#stores.log.readTree()).size;
+    this.#knownSize = Math.max(this.#knownSize, (await this.#stores.log.readTree()).size);
+    return this.#knownSize;
   }
 
   /** Entries `[start, end)` with their exact leaf bytes, at most `maxPage` of them, cut at the tree size. */
@@ -187,7 +190,7 @@ export class Ledger {
   }
 
   async #checkSize(size: number): Promise<void> {
-    if (size > (await this.size())) {
+    if (size > this.#knownSize && size > (await this.size())) {
       throw new WritError('ERR_LEDGER_RANGE_INVALID', { detail: `size ${size} is beyond the tree` });
     }
   }

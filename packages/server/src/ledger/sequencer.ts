@@ -54,7 +54,7 @@ export class Sequencer {
       return Promise.reject(new WritError('ERR_LEDGER_PUSHBACK', { retryAfter: this.#o.retryAfterSeconds }));
     }
     return new Promise<{ index: number }>((resolve, reject) => {
-      this.#queue.push({ entry, start: performance.now(), resolve, reject });
+      this.#queue.push({ entry, start: this.#o.observer?.append ? performance.now() : 0, resolve, reject });
       this.#queuedBytes += entry.length;
       this.#schedule();
     });

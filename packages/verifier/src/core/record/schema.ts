@@ -47,11 +47,11 @@ const list =
 
 /** An object with exactly the `required` members and any of the `optional` ones. */
 const object = (required: Record<string, Check>, optional: Record<string, Check> = {}): Check => {
-  const must = Object.entries(required);
-  const all = new Map([...Object.entries(optional), ...must]);
+  const must = Object.keys(required);
+  const all = new Map([...Object.entries(optional), ...Object.entries(required)]);
   return (v) => {
     if (!isJsonObject(v)) return ': expected an object';
-    for (const [k, check] of must) if (!(k in v)) return `: missing member ${k}`;
+    for (const k of must) if (!(k in v)) return `: missing member ${k}`;
     for (const k in v) {
       const check = all.get(k);
       if (!check) return `: unexpected member ${k}`;
