@@ -13,6 +13,7 @@ import {
   inclusionProof,
   isValidKeyName,
   type LedgerRecord,
+  type NoteVerifier,
   openCheckpoint,
   parseVerifierKey,
   type Secret,
@@ -89,6 +90,7 @@ export class Ledger {
   readonly #pseudonyms: Pseudonyms;
   readonly #tiles: TileReader;
   readonly #maxPage: number;
+  readonly #verifier: NoteVerifier;
   /** The largest committed size seen; sizes only grow, so a proof up to it needs no read. */
   #knownSize = 0;
 
@@ -100,6 +102,7 @@ export class Ledger {
   ) {
     this.origin = origin;
     this.verifierKey = verifierKey;
+    this.#verifier = parseVerifierKey(verifierKey);
     this.#stores = stores;
     this.#sequencer = parts.sequencer;
     this.#checkpointer = parts.checkpointer;
@@ -211,7 +214,7 @@ export class Ledger {
   async latestCheckpoint(): Promise<SignedCheckpoint> {
     const stored = await this.#stores.checkpoints.latest();
     if (!stored) throw new WritError('ERR_LEDGER_UNAVAILABLE', { detail: 'no checkpoint yet' });
-    const { checkpoint } = openCheckpoint(stored.note, parseVerifierKey(this.verifierKey));
+    const { checkpoint } = openCheckpoint(stored.note, this.#verifier);
     return { note: stored.note, checkpoint };
   }
 
