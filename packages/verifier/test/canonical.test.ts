@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import canonicalize from 'canonicalize';
+import fc from 'fast-check';
 import { canonicalBytes, canonicalJson } from '../src/index.js';
 
 test('RFC 8785: members sorted by UTF-16 code units, no whitespace, minimal escapes', () => {
@@ -42,4 +44,27 @@ test('non-integer numbers and non-JSON values are refused with a typed error', (
     assert.throws(() => canonicalJson(bad), { code: 'ERR_INVALID_ARGUMENT' }, String(bad));
   }
   assert.throws(() => canonicalJson(1.5, 'ERR_RECORD_INVALID'), { code: 'ERR_RECORD_INVALID' });
+  assert.throws(() => canonicalJson({ a: [0, { b: 0.5 }] }), { detail: '$.a[1].b: not a safe integer' });
+  assert.throws(() => canonicalJson({ a: { '\uDC00': 1 } }), { detail: /^\$\.a\..: lone surrogate$/ });
+});
+
+test('property: the same text as the canonicalize package (the RFC 8785 reference) on random values', () => {
+  const key = fc.string({ unit: 'binary', maxLength: 8 });
+  const { value } = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small' },
+      fc.constant(null),
+      fc.boolean(),
+      fc.maxSafeInteger(),
+      fc.string({ unit: 'binary' }),
+      fc.array(tie('value'), { maxLength: 5 }),
+      fc.dictionary(key, tie('value'), { maxKeys: 6 }),
+    ),
+  }));
+  fc.assert(
+    fc.property(value, (v) => {
+      assert.equal(canonicalJson(v), canonicalize(v));
+    }),
+    { numRuns: 2000 },
+  );
 });

@@ -5,12 +5,15 @@ import fc from 'fast-check';
 import {
   consistencyProof,
   EMPTY_ROOT,
+  entryBundlePath,
   inclusionProof,
   leafHash,
   MerkleFrontier,
   type NodeId,
   nodeHash,
+  parseTilePath,
   TILE_WIDTH,
+  tilePath,
   tileSpan,
   tileSubtreeRoot,
   verifyConsistency,
@@ -161,4 +164,27 @@ test('tiles: every perfect node is the root of its span of tile hashes', () => {
   assert.deepEqual(tileSpan({ level: 8, index: 5 }), { level: 1, index: 0, offset: 5, count: 1 });
   assert.deepEqual(tileSpan({ level: 10, index: 70 }), { level: 1, index: 1, offset: 24, count: 4 });
   assert.throws(() => tileSubtreeRoot(tile0, 250, 8), { code: 'ERR_LEDGER_CORRUPT' });
+});
+
+test('tile paths: C2SP tlog-tiles encoding and strict parsing', () => {
+  assert.equal(tilePath(0, 1234067), 'tile/0/x001/x234/067');
+  assert.equal(tilePath(2, 5, 17), 'tile/2/005.p/17');
+  assert.equal(entryBundlePath(1000), 'tile/entries/x001/000');
+  assert.equal(entryBundlePath(7, 255), 'tile/entries/007.p/255');
+  assert.deepEqual(parseTilePath('tile/0/x001/x234/067'), { level: 0, index: 1234067, width: 256 });
+  assert.deepEqual(parseTilePath('tile/entries/007.p/255'), { level: 'entries', index: 7, width: 255 });
+  assert.deepEqual(parseTilePath('tile/63/000'), { level: 63, index: 0, width: 256 });
+  for (const bad of [
+    'tile/0/1234067',
+    'tile/0/x000/067', // a leading zero group
+    'tile/00/000',
+    'tile/64/000',
+    'tile/0/000.p/256',
+    'tile/0/000.p/0',
+    'tile/0/000.p/007',
+    'tile/x/000',
+    '/tile/0/000',
+  ]) {
+    assert.throws(() => parseTilePath(bad), { code: 'ERR_NOT_FOUND' }, bad);
+  }
 });

@@ -27,7 +27,7 @@ import {
   WritError,
 } from '@writ/verifier';
 import type { CheckpointStore } from '../store/checkpoints.js';
-import type { LogStore, StoredTree } from '../store/ledger-log.js';
+import type { LogStore, StoredTree, TileKey } from '../store/ledger-log.js';
 import { TileReader } from './tiles.js';
 
 /** What an audit can find wrong. */
@@ -239,20 +239,33 @@ class Audit {
    * at a higher level is not reported when a lower level's mismatch under it explains it.
    */
   async #compareTiles(nodes: readonly TileNode[]): Promise<void> {
-    const stored = await this.#o.log.readTiles(
-      nodes.map((n) => ({ level: n.level, index: Math.floor(n.index / TILE_WIDTH) })),
-    );
-    nodes.forEach((n, k) => {
-      if (this.#mismatch.has(n.level)) return;
-      const tile = stored[k];
-      const at = (n.index % TILE_WIDTH) * HASH_SIZE;
+    // Nodes come level by level in index order, so each level's tiles are one run of tile indices.
+    const runs = new Map<number, { first: number; last: number }>();
+    for (const n of nodes) {
+      const t = Math.floor(n.index / TILE_WIDTH);
+      const run = runs.get(n.level);
+      if (run) run.last = t;
+      else runs.set(n.level, { first: t, last: t });
+    }
+    const keys: TileKey[] = [];
+    for (const [level, { first, last }] of runs) for (let t = first; t <= last; t++) keys.push({ level, index: t });
+    const read = await this.#o.log.readTiles(keys);
+    const offset = new Map<number, number>(); // level → position of its first tile in `read`
+    keys.forEach((k, i) => {
+      if (!offset.has(k.level)) offset.set(k.level, i);
+    });
+    for (const n of nodes) {
+      if (this.#mismatch.has(n.level)) continue;
+      const t = Math.floor(n.index / TILE_WIDTH);
+      const tile = read[offset.get(n.level)! + t - runs.get(n.level)!.first];
+      const at = (n.index - t * TILE_WIDTH) * HASH_SIZE;
       const missing = !tile || tile.length < at + HASH_SIZE;
-      if (!missing && n.hash.equals(tile.subarray(at, at + HASH_SIZE))) return;
+      if (!missing && n.hash.compare(tile, at, at + HASH_SIZE) === 0) continue;
       const span = TILE_WIDTH ** n.level;
       const first = n.index * span;
       const explained = [...this.#mismatch].some(([l, i]) => l < n.level && i >= first && i < first + span);
       this.#mismatch.set(n.level, first);
-      if (explained || (n.level === 0 && !missing)) return; // a leaf mismatch is named in classifyLeafMismatch
+      if (explained || (n.level === 0 && !missing)) continue; // a leaf mismatch is named in classifyLeafMismatch
       this.report(
         missing
           ? {
@@ -266,7 +279,7 @@ class Audit {
               message: `the stored level-${n.level} tile hash over entries from ${first} differs from the entries`,
             },
       );
-    });
+    }
   }
 
   /** Names a leaf-hash mismatch: the signed checkpoints decide whether the entry or only its stored hash changed. */

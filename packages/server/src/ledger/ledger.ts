@@ -13,6 +13,7 @@ import {
   inclusionProof,
   isValidKeyName,
   type LedgerRecord,
+  type NoteVerifier,
   openCheckpoint,
   parseVerifierKey,
   type Secret,
@@ -89,6 +90,9 @@ export class Ledger {
   readonly #pseudonyms: Pseudonyms;
   readonly #tiles: TileReader;
   readonly #maxPage: number;
+  readonly #verifier: NoteVerifier;
+  /** The largest committed size seen; sizes only grow, so a proof up to it needs no read. */
+  #knownSize = 0;
 
   private constructor(
     origin: string,
@@ -98,6 +102,7 @@ export class Ledger {
   ) {
     this.origin = origin;
     this.verifierKey = verifierKey;
+    this.#verifier = parseVerifierKey(verifierKey);
     this.#stores = stores;
     this.#sequencer = parts.sequencer;
     this.#checkpointer = parts.checkpointer;
@@ -162,13 +167,20 @@ export class Ledger {
    * `ERR_LEDGER_PUSHBACK` (queue full; `retryAfter` set), `ERR_LEDGER_UNAVAILABLE` (store failing) or
    * `ERR_SHUTTING_DOWN`.
    */
-  async append(record: LedgerRecord): Promise<{ index: number }> {
-    return { index: await this.#sequencer.append(encodeRecord(record)) };
+  append(record: LedgerRecord): Promise<{ index: number }> {
+    let entry: Buffer;
+    try {
+      entry = encodeRecord(record);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#sequencer.append(entry);
   }
 
   /** The number of entries committed (by any process). */
   async size(): Promise<number> {
-    return (await this.#stores.log.readTree()).size;
+    this.#knownSize = Math.max(this.#knownSize, (await this.#stores.log.readTree()).size);
+    return this.#knownSize;
   }
 
   /** Entries `[start, end)` with their exact leaf bytes, at most `maxPage` of them, cut at the tree size. */
@@ -181,7 +193,7 @@ export class Ledger {
   }
 
   async #checkSize(size: number): Promise<void> {
-    if (size > (await this.size())) {
+    if (size > this.#knownSize && size > (await this.size())) {
       throw new WritError('ERR_LEDGER_RANGE_INVALID', { detail: `size ${size} is beyond the tree` });
     }
   }
@@ -202,7 +214,7 @@ export class Ledger {
   async latestCheckpoint(): Promise<SignedCheckpoint> {
     const stored = await this.#stores.checkpoints.latest();
     if (!stored) throw new WritError('ERR_LEDGER_UNAVAILABLE', { detail: 'no checkpoint yet' });
-    const { checkpoint } = openCheckpoint(stored.note, parseVerifierKey(this.verifierKey));
+    const { checkpoint } = openCheckpoint(stored.note, this.#verifier);
     return { note: stored.note, checkpoint };
   }
 

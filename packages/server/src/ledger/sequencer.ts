@@ -27,7 +27,7 @@ export interface SequencerOptions {
 interface Pending {
   readonly entry: Buffer;
   readonly start: number;
-  readonly resolve: (index: number) => void;
+  readonly resolve: (ack: { index: number }) => void;
   readonly reject: (e: WritError) => void;
 }
 
@@ -47,14 +47,14 @@ export class Sequencer {
   }
 
   /** Queues an entry; resolves with its index once it is durable. */
-  append(entry: Buffer): Promise<number> {
+  append(entry: Buffer): Promise<{ index: number }> {
     if (this.#closed) return Promise.reject(new WritError('ERR_SHUTTING_DOWN'));
     if (this.#probe) return Promise.reject(new WritError('ERR_LEDGER_UNAVAILABLE', { detail: this.#lastError }));
     if (this.#queue.length >= this.#o.maxQueue || this.#queuedBytes + entry.length > this.#o.maxQueueBytes) {
       return Promise.reject(new WritError('ERR_LEDGER_PUSHBACK', { retryAfter: this.#o.retryAfterSeconds }));
     }
-    return new Promise<number>((resolve, reject) => {
-      this.#queue.push({ entry, start: performance.now(), resolve, reject });
+    return new Promise<{ index: number }>((resolve, reject) => {
+      this.#queue.push({ entry, start: this.#o.observer?.append ? performance.now() : 0, resolve, reject });
       this.#queuedBytes += entry.length;
       this.#schedule();
     });
@@ -106,7 +106,7 @@ export class Sequencer {
           const p = batch[i]!;
           this.#queuedBytes -= p.entry.length;
           this.#o.observer?.append?.(now - p.start);
-          p.resolve(done.first + i);
+          p.resolve({ index: done.first + i });
         }
         this.#o.observer?.batch?.(batch.length, now - started, done.size);
         this.#o.onBatch?.(done.size, done.root);

@@ -1,7 +1,8 @@
 /**
  * Reading the tree through its tiles: the {@link NodeReader} that proofs are generated from, and the C2SP
  * tlog-tiles resources (`tile/<L>/<N>[.p/<W>]`, `tile/entries/<N>[.p/<W>]`). Full tiles never change, so the
- * most recently used ones are cached; partial tiles are always read afresh.
+ * most recently used ones are cached with every level of their subtree (255 more hashes, computed once), which
+ * makes a proof through cached tiles a matter of lookups; partial tiles are always read afresh.
  * @module
  */
 import {
@@ -9,6 +10,7 @@ import {
   HASH_SIZE,
   type NodeId,
   type NodeReader,
+  nodeHash,
   TILE_WIDTH,
   tileSpan,
   tileSubtreeRoot,
@@ -18,9 +20,28 @@ import type { LogStore, TileKey } from '../store/ledger-log.js';
 
 const FULL_TILE_BYTES = TILE_WIDTH * HASH_SIZE;
 
+/** A full tile and, once a node was asked of it, its subtree's levels: `levels[r]` holds the nodes `r` above it. */
+interface CachedTile {
+  readonly tile: Buffer;
+  levels?: Buffer[];
+}
+
+function expand(tile: Buffer): Buffer[] {
+  const levels = [tile];
+  for (let below = tile; below.length > HASH_SIZE; ) {
+    const up: Buffer[] = [];
+    for (let at = 0; at < below.length; at += 2 * HASH_SIZE) {
+      up.push(nodeHash(below.subarray(at, at + HASH_SIZE), below.subarray(at + HASH_SIZE, at + 2 * HASH_SIZE)));
+    }
+    below = Buffer.concat(up);
+    levels.push(below);
+  }
+  return levels;
+}
+
 export class TileReader implements NodeReader {
   readonly #log: LogStore;
-  readonly #cache = new Map<string, Buffer>();
+  readonly #cache = new Map<string, CachedTile>();
   readonly #cacheSize: number;
 
   constructor(log: LogStore, cacheSize = 1024) {
@@ -29,8 +50,8 @@ export class TileReader implements NodeReader {
   }
 
   /** Tiles by key, from the cache where possible, the rest in one read. */
-  async #tiles(keys: readonly TileKey[]): Promise<Map<string, Buffer | undefined>> {
-    const out = new Map<string, Buffer | undefined>();
+  async #tiles(keys: readonly TileKey[]): Promise<Map<string, CachedTile | undefined>> {
+    const out = new Map<string, CachedTile | undefined>();
     const missing: TileKey[] = [];
     for (const k of keys) {
       const key = `${k.level}/${k.index}`;
@@ -48,9 +69,10 @@ export class TileReader implements NodeReader {
     missing.forEach((k, i) => {
       const key = `${k.level}/${k.index}`;
       const tile = read[i];
-      out.set(key, tile);
-      if (tile?.length === FULL_TILE_BYTES) {
-        this.#cache.set(key, tile);
+      const cached = tile && { tile };
+      out.set(key, cached);
+      if (cached && tile.length === FULL_TILE_BYTES) {
+        this.#cache.set(key, cached);
         if (this.#cache.size > this.#cacheSize) this.#cache.delete(this.#cache.keys().next().value!);
       }
     });
@@ -61,15 +83,18 @@ export class TileReader implements NodeReader {
     const spans = ids.map(tileSpan);
     const tiles = await this.#tiles(spans);
     return spans.map((s) => {
-      const tile = tiles.get(`${s.level}/${s.index}`);
-      if (!tile) throw new WritError('ERR_LEDGER_CORRUPT', { detail: `tile ${s.level}/${s.index} is missing` });
-      return tileSubtreeRoot(tile, s.offset, s.count);
+      const t = tiles.get(`${s.level}/${s.index}`);
+      if (!t) throw new WritError('ERR_LEDGER_CORRUPT', { detail: `tile ${s.level}/${s.index} is missing` });
+      if (t.tile.length !== FULL_TILE_BYTES) return tileSubtreeRoot(t.tile, s.offset, s.count);
+      t.levels ??= expand(t.tile);
+      const at = (s.offset / s.count) * HASH_SIZE;
+      return t.levels[Math.log2(s.count)]!.subarray(at, at + HASH_SIZE);
     });
   }
 
   /** The first `width` hashes of tile `(level, index)`; `ERR_NOT_FOUND` when the tree has not got that far. */
   async tile(level: number, index: number, width = TILE_WIDTH): Promise<Buffer> {
-    const tile = (await this.#tiles([{ level, index }])).get(`${level}/${index}`);
+    const tile = (await this.#tiles([{ level, index }])).get(`${level}/${index}`)?.tile;
     if (!tile || tile.length < width * HASH_SIZE) throw new WritError('ERR_NOT_FOUND', { detail: 'no such tile' });
     return tile.subarray(0, width * HASH_SIZE);
   }

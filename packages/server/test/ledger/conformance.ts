@@ -86,10 +86,27 @@ export async function ledgerConformance(backend: Backend): Promise<void> {
   describe(`ledger conformance: ${backend.name}`, { skip }, () => {
     test('append resolves with consecutive indices; entries returns the exact bytes, paged and cut at the size', () =>
       withDb(backend, async (db) => {
-        const { ledger, done } = await openLedger(db, { maxPage: 50 });
+        const seen = { appends: 0, batched: 0, size: 0, checkpoints: [] as number[] };
+        const observer = {
+          append(ms: number) {
+            if (ms >= 0) seen.appends++;
+          },
+          batch(n: number, _ms: number, size: number) {
+            seen.batched += n;
+            seen.size = size;
+          },
+          checkpoint(size: number) {
+            seen.checkpoints.push(size);
+          },
+        };
+        const { ledger, done } = await openLedger(db, { maxPage: 50, observer });
         try {
           const records = Array.from({ length: 120 }, (_, i) => usedRecord(i));
           const indices = await Promise.all(records.map((r) => ledger.append(r)));
+          assert.deepEqual(
+            { ...seen, checkpoints: seen.checkpoints },
+            { appends: 120, batched: 120, size: 120, checkpoints: [0] },
+          );
           assert.deepEqual(
             indices.map((x) => x.index),
             records.map((_, i) => i),
@@ -253,6 +270,8 @@ export async function ledgerConformance(backend: Backend): Promise<void> {
             assert.equal(r.reason.code, 'ERR_LEDGER_PUSHBACK');
             assert.equal(r.reason.retryAfter, 2);
           }
+          await ledger.flush();
+          assert.equal(ledger.health().queued, 0);
           assert.equal((await ledger.append(usedRecord(99))).index, 10, 'accepts again once drained');
         } finally {
           await done();

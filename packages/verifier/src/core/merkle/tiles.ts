@@ -36,15 +36,14 @@ export function tileSubtreeRoot(tile: Uint8Array, offset: number, count: number)
   if ((offset + count) * HASH_SIZE > tile.length) {
     throw new WritError('ERR_LEDGER_CORRUPT', { detail: 'tile is shorter than the tree needs' });
   }
-  let row: Buffer[] = [];
-  for (let i = 0; i < count; i++) {
+  if (count === 1) return Buffer.from(tile.subarray(offset * HASH_SIZE, (offset + 1) * HASH_SIZE));
+  const row: Buffer[] = [];
+  for (let i = 0; i < count; i += 2) {
     const at = (offset + i) * HASH_SIZE;
-    row.push(Buffer.from(tile.subarray(at, at + HASH_SIZE)));
+    row.push(nodeHash(tile.subarray(at, at + HASH_SIZE), tile.subarray(at + HASH_SIZE, at + 2 * HASH_SIZE)));
   }
-  while (row.length > 1) {
-    const up: Buffer[] = [];
-    for (let i = 0; i < row.length; i += 2) up.push(nodeHash(row[i]!, row[i + 1]!));
-    row = up;
+  for (let width = row.length; width > 1; width /= 2) {
+    for (let i = 0; i < width; i += 2) row[i / 2] = nodeHash(row[i]!, row[i + 1]!);
   }
   return row[0]!;
 }
