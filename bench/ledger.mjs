@@ -181,6 +181,7 @@ async function proofs(dir, samples) {
   const { checkpoint } = await ledger.latestCheckpoint();
   const n = checkpoint.size;
   const leaves = await ledger.entries(0, 1);
+  for (let s = 0; s < 200; s++) await ledger.inclusionProof(Math.floor(Math.random() * n), n); // JIT warm-up
   const inc = new Float64Array(samples);
   const con = new Float64Array(samples);
   for (let s = 0; s < samples; s++) {
