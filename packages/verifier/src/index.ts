@@ -83,14 +83,15 @@ export {
   decodeEntryBundle,
   encodeEntryBundle,
   entryBundlePath,
+  nodeFromTile,
   parseTilePath,
   TILE_HEIGHT,
   TILE_WIDTH,
   type TileRequest,
   type TileSpan,
+  tileLevels,
   tilePath,
   tileSpan,
-  tileSubtreeRoot,
   tileWidth,
 } from './core/merkle/tiles.js';
 export {

@@ -10,12 +10,13 @@ import {
   leafHash,
   MerkleFrontier,
   type NodeId,
+  nodeFromTile,
   nodeHash,
   parseTilePath,
   TILE_WIDTH,
+  tileLevels,
   tilePath,
   tileSpan,
-  tileSubtreeRoot,
   verifyConsistency,
   verifyInclusion,
   WritError,
@@ -146,7 +147,8 @@ test('proof generation refuses impossible ranges', async () => {
 test('tiles: every perfect node is the root of its span of tile hashes', () => {
   const n = TILE_WIDTH * 2 + 37;
   const leaves = leavesFor(n, 7);
-  const tile0 = Buffer.concat(leaves.slice(TILE_WIDTH, 2 * TILE_WIDTH));
+  const levels = tileLevels(Buffer.concat(leaves.slice(TILE_WIDTH, 2 * TILE_WIDTH)));
+  assert.equal(levels.length, 9);
   for (const node of [
     { level: 0, index: 300 },
     { level: 3, index: 33 },
@@ -156,14 +158,18 @@ test('tiles: every perfect node is the root of its span of tile hashes', () => {
     assert.equal(span.level, 0);
     assert.equal(span.index, 1);
     const w = 2 ** node.level;
-    assert.deepEqual(
-      tileSubtreeRoot(tile0, span.offset, span.count),
-      mth(leaves.slice(node.index * w, (node.index + 1) * w)),
-    );
+    assert.deepEqual(nodeFromTile(levels, span), mth(leaves.slice(node.index * w, (node.index + 1) * w)));
   }
   assert.deepEqual(tileSpan({ level: 8, index: 5 }), { level: 1, index: 0, offset: 5, count: 1 });
   assert.deepEqual(tileSpan({ level: 10, index: 70 }), { level: 1, index: 1, offset: 24, count: 4 });
-  assert.throws(() => tileSubtreeRoot(tile0, 250, 8), { code: 'ERR_LEDGER_CORRUPT' });
+  // A partial tile completes only whole pairs: 37 hashes give levels of 37, 18, 9, 4, 2 and 1 nodes.
+  const partial = tileLevels(Buffer.concat(leaves.slice(2 * TILE_WIDTH)));
+  assert.deepEqual(
+    partial.map((l) => l.length / 32),
+    [37, 18, 9, 4, 2, 1],
+  );
+  assert.deepEqual(nodeFromTile(partial, tileSpan({ level: 5, index: 16 })), mth(leaves.slice(512, 544)));
+  assert.throws(() => nodeFromTile(partial, tileSpan({ level: 3, index: 68 })), { code: 'ERR_LEDGER_CORRUPT' });
 });
 
 test('tile paths: C2SP tlog-tiles encoding and strict parsing', () => {

@@ -1,8 +1,9 @@
 /**
  * Reading the tree through its tiles: the {@link NodeReader} that proofs are generated from, and the C2SP
- * tlog-tiles resources (`tile/<L>/<N>[.p/<W>]`, `tile/entries/<N>[.p/<W>]`). Full tiles never change, so the
- * most recently used ones are cached with every level of their subtree (255 more hashes, computed once), which
- * makes a proof through cached tiles a matter of lookups; partial tiles are always read afresh.
+ * tlog-tiles resources (`tile/<L>/<N>[.p/<W>]`, `tile/entries/<N>[.p/<W>]`). Tiles only ever grow at their
+ * end, so a tile read once stays right for every tree up to its width: the most recently used ones are cached with
+ * every level of their subtree (computed once), and a tile is read again only when a larger tree needs more of it.
+ * A proof through cached tiles is a matter of lookups.
  * @module
  */
 import {
@@ -10,33 +11,18 @@ import {
   HASH_SIZE,
   type NodeId,
   type NodeReader,
-  nodeHash,
+  nodeFromTile,
   TILE_WIDTH,
+  tileLevels,
   tileSpan,
-  tileSubtreeRoot,
   WritError,
 } from '@writ/verifier';
 import type { LogStore, TileKey } from '../store/ledger-log.js';
 
-const FULL_TILE_BYTES = TILE_WIDTH * HASH_SIZE;
-
-/** A full tile and, once a node was asked of it, its subtree's levels: `levels[r]` holds the nodes `r` above it. */
+/** A tile as read (full, or partial at some width) and, once a node was asked of it, its subtree's levels. */
 interface CachedTile {
   readonly tile: Buffer;
   levels?: Buffer[];
-}
-
-function expand(tile: Buffer): Buffer[] {
-  const levels = [tile];
-  for (let below = tile; below.length > HASH_SIZE; ) {
-    const up: Buffer[] = [];
-    for (let at = 0; at < below.length; at += 2 * HASH_SIZE) {
-      up.push(nodeHash(below.subarray(at, at + HASH_SIZE), below.subarray(at + HASH_SIZE, at + 2 * HASH_SIZE)));
-    }
-    below = Buffer.concat(up);
-    levels.push(below);
-  }
-  return levels;
 }
 
 export class TileReader implements NodeReader {
@@ -49,29 +35,29 @@ export class TileReader implements NodeReader {
     this.#cacheSize = cacheSize;
   }
 
-  /** Tiles by key, from the cache where possible, the rest in one read. */
-  async #tiles(keys: readonly TileKey[]): Promise<Map<string, CachedTile | undefined>> {
+  /** Tiles by key, each at least `width` hashes wide if the store has that many: cached, or read in one query. */
+  async #tiles(wanted: ReadonlyMap<string, TileKey & { width: number }>): Promise<Map<string, CachedTile | undefined>> {
     const out = new Map<string, CachedTile | undefined>();
     const missing: TileKey[] = [];
-    for (const k of keys) {
-      const key = `${k.level}/${k.index}`;
-      if (out.has(key)) continue;
+    for (const [key, k] of wanted) {
       const hit = this.#cache.get(key);
-      if (hit) {
+      if (hit && hit.tile.length >= k.width * HASH_SIZE) {
         this.#cache.delete(key); // re-insert: most recently used last
         this.#cache.set(key, hit);
+        out.set(key, hit);
       } else {
         missing.push(k);
       }
-      out.set(key, hit);
     }
+    if (missing.length === 0) return out;
     const read = await this.#log.readTiles(missing);
     missing.forEach((k, i) => {
       const key = `${k.level}/${k.index}`;
       const tile = read[i];
       const cached = tile && { tile };
       out.set(key, cached);
-      if (cached && tile.length === FULL_TILE_BYTES) {
+      if (cached) {
+        this.#cache.delete(key);
         this.#cache.set(key, cached);
         if (this.#cache.size > this.#cacheSize) this.#cache.delete(this.#cache.keys().next().value!);
       }
@@ -81,20 +67,25 @@ export class TileReader implements NodeReader {
 
   async readNodes(ids: readonly NodeId[]): Promise<Buffer[]> {
     const spans = ids.map(tileSpan);
-    const tiles = await this.#tiles(spans);
+    const wanted = new Map<string, TileKey & { width: number }>();
+    for (const s of spans) {
+      const key = `${s.level}/${s.index}`;
+      const width = Math.max(wanted.get(key)?.width ?? 0, s.offset + s.count);
+      wanted.set(key, { level: s.level, index: s.index, width });
+    }
+    const tiles = await this.#tiles(wanted);
     return spans.map((s) => {
       const t = tiles.get(`${s.level}/${s.index}`);
       if (!t) throw new WritError('ERR_LEDGER_CORRUPT', { detail: `tile ${s.level}/${s.index} is missing` });
-      if (t.tile.length !== FULL_TILE_BYTES) return tileSubtreeRoot(t.tile, s.offset, s.count);
-      t.levels ??= expand(t.tile);
-      const at = (s.offset / s.count) * HASH_SIZE;
-      return t.levels[Math.log2(s.count)]!.subarray(at, at + HASH_SIZE);
+      t.levels ??= tileLevels(t.tile);
+      return nodeFromTile(t.levels, s);
     });
   }
 
   /** The first `width` hashes of tile `(level, index)`; `ERR_NOT_FOUND` when the tree has not got that far. */
   async tile(level: number, index: number, width = TILE_WIDTH): Promise<Buffer> {
-    const tile = (await this.#tiles([{ level, index }])).get(`${level}/${index}`)?.tile;
+    const key = `${level}/${index}`;
+    const tile = (await this.#tiles(new Map([[key, { level, index, width }]]))).get(key)?.tile;
     if (!tile || tile.length < width * HASH_SIZE) throw new WritError('ERR_NOT_FOUND', { detail: 'no such tile' });
     return tile.subarray(0, width * HASH_SIZE);
   }

@@ -31,21 +31,32 @@ export function tileSpan(node: NodeId): TileSpan {
   return { level, index, offset: first - index * TILE_WIDTH, count };
 }
 
-/** The Merkle root of `count` (a power of two) hashes of `tile` starting at hash `offset`. */
-export function tileSubtreeRoot(tile: Uint8Array, offset: number, count: number): Buffer {
-  if ((offset + count) * HASH_SIZE > tile.length) {
-    throw new WritError('ERR_LEDGER_CORRUPT', { detail: 'tile is shorter than the tree needs' });
+/**
+ * Every level of the subtree over a tile's hashes, as far as they complete it: `levels[r]` holds the nodes `r`
+ * levels above the tile's own, so a perfect node with `tileSpan` `{offset, count}` is hash `offset / count` of
+ * `levels[log2(count)]`. A full tile gives 9 levels (255 hashes computed); a partial one as many whole pairs as it has.
+ */
+export function tileLevels(tile: Uint8Array): Buffer[] {
+  const levels = [Buffer.from(tile.buffer, tile.byteOffset, tile.length - (tile.length % HASH_SIZE))];
+  for (let below = levels[0]!; below.length >= 2 * HASH_SIZE; ) {
+    const up: Buffer[] = [];
+    for (let at = 0; at + 2 * HASH_SIZE <= below.length; at += 2 * HASH_SIZE) {
+      up.push(nodeHash(below.subarray(at, at + HASH_SIZE), below.subarray(at + HASH_SIZE, at + 2 * HASH_SIZE)));
+    }
+    below = Buffer.concat(up);
+    levels.push(below);
   }
-  if (count === 1) return Buffer.from(tile.subarray(offset * HASH_SIZE, (offset + 1) * HASH_SIZE));
-  const row: Buffer[] = [];
-  for (let i = 0; i < count; i += 2) {
-    const at = (offset + i) * HASH_SIZE;
-    row.push(nodeHash(tile.subarray(at, at + HASH_SIZE), tile.subarray(at + HASH_SIZE, at + 2 * HASH_SIZE)));
+  return levels;
+}
+
+/** The hash of the perfect node at `span` from the levels of its tile; `ERR_LEDGER_CORRUPT` if they lack it. */
+export function nodeFromTile(levels: readonly Buffer[], span: TileSpan): Buffer {
+  const at = (span.offset / span.count) * HASH_SIZE;
+  const row = levels[Math.log2(span.count)];
+  if (!row || row.length < at + HASH_SIZE) {
+    throw new WritError('ERR_LEDGER_CORRUPT', { detail: `tile ${span.level}/${span.index} is shorter than the tree` });
   }
-  for (let width = row.length; width > 1; width /= 2) {
-    for (let i = 0; i < width; i += 2) row[i / 2] = nodeHash(row[i]!, row[i + 1]!);
-  }
-  return row[0]!;
+  return row.subarray(at, at + HASH_SIZE);
 }
 
 /** Number of hashes in tile `(level, index)` of a tree of `size` entries: 0 (absent), 1..255 (partial) or 256. */
