@@ -44,10 +44,10 @@ export interface VerifierOptions {
   /** Refuse tokens without a `provenance` claim. */
   requireProvenance?: boolean;
   /**
-   * Revocation hook, consulted on every verification (cached or not). Return true for a revoked token. A throw
-   * (other than a `WritError`) fails closed with `ERR_REVOCATION_UNAVAILABLE`.
+   * Revocation hook, consulted on every verification (cached or not) with the claims and the key that signed them.
+   * Return true for a revoked token. A throw (other than a `WritError`) fails closed with `ERR_REVOCATION_UNAVAILABLE`.
    */
-  isRevoked?: (claims: AccessTokenClaims) => boolean | Promise<boolean>;
+  isRevoked?: (claims: AccessTokenClaims, key: TokenKeyInfo) => boolean | Promise<boolean>;
   /** The verified-token cache (default on, 10,000 entries / 16 MiB); `false` turns it off. */
   cache?: false | VerifiedTokenCacheOptions;
   /** DPoP proof verification for DPoP-bound tokens: options, or a shared {@link DpopVerifier}. */
@@ -212,7 +212,7 @@ export class Verifier {
     }
     const bound = this.#checkBinding(token, state.claims, context);
     const binding = isThenable(bound) ? await bound : bound;
-    if (this.#isRevoked) await this.#checkRevocation(state.claims);
+    if (this.#isRevoked) await this.#checkRevocation(state.claims, state.key);
     checkScopes(state.scopes, this.#requiredScopes);
     if (context.scopes !== undefined) {
       checkScopes(state.scopes, typeof context.scopes === 'string' ? context.scopes.split(' ') : context.scopes);
@@ -302,10 +302,10 @@ export class Verifier {
     });
   }
 
-  async #checkRevocation(claims: AccessTokenClaims): Promise<void> {
+  async #checkRevocation(claims: AccessTokenClaims, key: TokenKeyInfo): Promise<void> {
     let revoked: boolean;
     try {
-      const r = this.#isRevoked!(claims);
+      const r = this.#isRevoked!(claims, key);
       revoked = typeof r === 'boolean' ? r : await r;
     } catch (cause) {
       if (isWritError(cause)) throw cause;
