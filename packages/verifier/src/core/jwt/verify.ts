@@ -47,8 +47,8 @@ export interface VerifierOptions {
   /** Refuse tokens without a `provenance` claim. */
   requireProvenance?: boolean;
   /**
-   * Revocation hook, consulted on every verification (cached or not). Return true for a revoked token. A throw
-   * (other than a `WritError`) fails closed with `ERR_REVOCATION_UNAVAILABLE`.
+   * Revocation hook, consulted on every verification (cached or not) with the claims and the key that signed them.
+   * Return true for a revoked token. A throw (other than a `WritError`) fails closed with `ERR_REVOCATION_UNAVAILABLE`.
    */
   isRevoked?: (claims: AccessTokenClaims, key: TokenKeyInfo) => boolean | Promise<boolean>;
   /** The verified-token cache (default on, 10,000 entries / 16 MiB); `false` turns it off. */
