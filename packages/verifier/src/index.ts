@@ -30,6 +30,7 @@ export type {
   Confirmation,
   Provenance,
 } from './core/jwt/claims.js';
+export { checkAuthorizationDetails } from './core/jwt/claims.js';
 export { accessTokenClaimsHash } from './core/jwt/claims-hash.js';
 export {
   type AccessTokenRequest,

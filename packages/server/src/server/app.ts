@@ -21,6 +21,7 @@ import { TrustedIssuers } from './grants/trusted-issuers.js';
 import { installHttpBasics } from './http.js';
 import { RateLimiter } from './rate-limit.js';
 import { adminRoutes } from './routes/admin.js';
+import { forwardAuthRoutes } from './routes/forward-auth.js';
 import { healthRoutes } from './routes/health.js';
 import { ledgerRoutes } from './routes/ledger.js';
 import { metadataRoutes } from './routes/metadata.js';
@@ -66,7 +67,7 @@ export async function buildApp(svc: Services): Promise<{ app: FastifyInstance; h
   const issuer = config.issuer;
   const replay = new MemoryReplayCache();
   const nonces = config.dpop.requireNonce ? new DpopNonces({ key: svc.keys.schedule.dpopNonceKey() }) : undefined;
-  const isRevoked = (claims: AccessTokenClaims, key: TokenKeyInfo) => svc.revocations.isRevoked(claims, key.kid);
+  const isRevoked = (claims: AccessTokenClaims, key: TokenKeyInfo) => svc.revocations.has(claims, key.kid);
   const common = { issuer, keys: svc.keys.source, isRevoked, maxTokenLifetime: config.tokens.maxLifetime };
   const perIp = new RateLimiter({ rate: config.limits.perIpRps });
   const perClient = new RateLimiter({ rate: config.limits.perClientRps });
@@ -126,6 +127,7 @@ export async function buildApp(svc: Services): Promise<{ app: FastifyInstance; h
   ledgerRoutes(app, http);
   adminRoutes(app, http);
   verifierFeedRoutes(app, http);
+  forwardAuthRoutes(app, http);
   healthRoutes(app, http);
   return { app, http };
 }

@@ -17,8 +17,8 @@ export interface RouteRule {
   pathPrefix?: string;
   /** Methods to match (default: any). */
   methods?: string[];
-  /** Audience the token must carry. */
-  audience: string;
+  /** Audience the token must carry (required unless `public`). */
+  audience?: string;
   /** Scopes the token must all carry. */
   scopes?: string[];
   /** Let the request through without a token (public paths). */
@@ -168,7 +168,8 @@ export const CONFIG_SCHEMA = {
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['audience'],
+        // A rule names an audience, unless it makes its paths public.
+        anyOf: [{ required: ['audience'] }, { required: ['public'], properties: { public: { const: true } } }],
         properties: {
           host: { type: 'string', minLength: 1 },
           pathPrefix: { type: 'string', pattern: '^/' },

@@ -92,7 +92,7 @@ export class Revoker {
         jtis = await this.#cascade(target);
         for (const jti of jtis) {
           const row = await this.#tokens.getByJti(jti);
-          revocations.push({ kind: 'jti', value: jti, expiresAt: row?.expiresAt ?? horizon });
+          revocations.push({ kind: 'jti', value: jti, expires_at: row?.expiresAt ?? horizon });
           if (!(target.kind === 'jti' && jti === target.jti)) records.push(record({ kind: 'jti', value: jti }, origin));
         }
         await this.#tokens.setRevoked(jtis);
@@ -105,7 +105,7 @@ export class Revoker {
           kind: target.kind === 'subject' ? 'sub' : 'client',
           value,
           before: now,
-          expiresAt: horizon,
+          expires_at: horizon,
         });
         await this.#tokens.setRevokedWhere(target.kind === 'subject' ? 'subject' : 'clientId', value);
         const recorded = target.kind === 'subject' ? await this.#ledger.pseudonymise(value) : value;
@@ -115,7 +115,7 @@ export class Revoker {
       case 'epoch': {
         const { schedule } = this.#keys;
         const kid = schedule.keyAt(target.generation, target.epoch).kid;
-        revocations.push({ kind: 'kid', value: kid, expiresAt: horizon + 2 * schedule.epochSeconds });
+        revocations.push({ kind: 'kid', value: kid, expires_at: horizon + 2 * schedule.epochSeconds });
         records.push(record({ kind: 'epoch', value: target.epoch }));
         // Revoking the key that signs now moves signing to the (already published) next key.
         const signing = schedule.signingKey();
@@ -128,7 +128,7 @@ export class Revoker {
       case 'generation': {
         const { schedule } = this.#keys;
         for (const kid of schedule.windowKids(target.generation)) {
-          revocations.push({ kind: 'kid', value: kid, expiresAt: horizon + 2 * schedule.epochSeconds });
+          revocations.push({ kind: 'kid', value: kid, expires_at: horizon + 2 * schedule.epochSeconds });
         }
         records.push(record({ kind: 'generation', value: target.generation }));
         const s = this.#keys.settings;

@@ -39,7 +39,7 @@ export async function startServer(
   }
   const chores = async () => {
     const now = Math.floor(Date.now() / 1000);
-    svc.revocations.prune(now);
+    svc.revocations.sweep(now * 1000);
     await svc.stores.tokens.purgeExpired(now - 3600);
     await svc.keys.publishPending(svc.ledger);
   };

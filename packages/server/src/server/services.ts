@@ -5,6 +5,7 @@
  * @module
  */
 import { loadSecret, type Secret } from '@writ/verifier';
+import { RevocationSet } from '@writ/verifier/gateway';
 import type pg from 'pg';
 import pino from 'pino';
 import { Ledger } from '../ledger/ledger.js';
@@ -20,8 +21,8 @@ import { logSecretFile, sqliteFile } from './data-dir.js';
 import { Issuer } from './issuer.js';
 import { KeyRing } from './keyring.js';
 import { Metrics } from './metrics.js';
-import { RevocationIndex } from './revocation-index.js';
 import { Revoker } from './revoker.js';
+import { UsageLog } from './usage-log.js';
 
 /** The database behind a node. */
 export type Backend = { kind: 'sqlite'; db: SqliteDb; path: string } | { kind: 'postgres'; pool: pg.Pool; url: string };
@@ -78,11 +79,12 @@ export class Services {
     readonly ledgerStores: LedgerStores,
     readonly ledger: Ledger,
     readonly keys: KeyRing,
-    readonly revocations: RevocationIndex,
+    readonly revocations: RevocationSet,
     readonly feed: ChangeFeed,
     readonly clients: ClientRegistry,
     readonly issuer: Issuer,
     readonly revoker: Revoker,
+    readonly usage: UsageLog,
     readonly logSecret: Secret,
   ) {}
 
@@ -128,10 +130,12 @@ export class Services {
         batch: (_n, _ms, size) => metrics.ledgerSize.set(size),
       },
     });
-    const revocations = new RevocationIndex();
+    const revocations = new RevocationSet();
+    const applyRevocation = (c: Change) =>
+      revocations.apply({ seq: c.seq, ...(c.data as unknown as Revocation) }, Date.now());
     const clients = new ClientRegistry(stores.clients);
     const apply = async (c: Change) => {
-      if (c.kind === 'revocation') revocations.apply(c.data as unknown as Revocation);
+      if (c.kind === 'revocation') applyRevocation(c);
       else if (c.kind === 'keys') await keys.reload();
       else if (c.kind === 'client') clients.forget(String(c.data.clientId));
       else if (c.kind === 'subject-erased') issuer.forgetPseudonyms();
@@ -147,7 +151,7 @@ export class Services {
     const revoker = new Revoker({ config, keys, ledger, tokens: stores.tokens, feed, metrics });
     const now = Math.floor(Date.now() / 1000);
     const from = await stores.changes.latestSeq();
-    for (const c of await stores.changes.activeRevocations(now)) revocations.apply(c.data as unknown as Revocation);
+    for (const c of await stores.changes.activeRevocations(now)) applyRevocation(c);
     await feed.start(from);
     return new Services(
       config,
@@ -163,6 +167,7 @@ export class Services {
       clients,
       issuer,
       revoker,
+      new UsageLog(ledger, metrics),
       logSecret,
     );
   }
@@ -170,6 +175,7 @@ export class Services {
   /** Flushes the ledger (signing a final checkpoint), stops following the feed and closes the database. */
   async close(): Promise<void> {
     await this.feed.close();
+    this.usage.close();
     await this.ledger.close();
     if (this.backend.kind === 'sqlite') this.backend.db.close();
     else await this.backend.pool.end();

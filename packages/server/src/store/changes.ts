@@ -5,22 +5,14 @@
  * @module
  */
 
-/**
- * What a revocation targets, as verifiers apply it (docs/verifier-protocol.md): one token (`jti`), every token of a
- * subject (`sub`) or client (`client`) issued up to `before`, or every token signed with a key (`kid`). Family,
- * epoch and generation revocations are expanded into these kinds before they enter the feed.
- */
-export type RevocationKind = 'jti' | 'sub' | 'client' | 'kid';
+import type { Revocation as WireRevocation } from '@writ/verifier/gateway';
 
-/** A revocation as nodes and verifiers apply it. */
-export interface Revocation {
-  kind: RevocationKind;
-  value: string;
-  /** For `sub`/`client`: tokens issued at or before this Unix time are revoked. */
-  before?: number;
-  /** Unix seconds after which no token this revokes can still be valid (the change may then be forgotten). */
-  expiresAt: number;
-}
+/**
+ * A revocation as the change feed stores it: the wire form verifiers apply (docs/verifier-protocol.md) without its
+ * sequence number, which is the change's. Family, epoch and generation revocations are expanded into `jti`, `sub`,
+ * `client` and `kid` revocations before they enter the feed.
+ */
+export type Revocation = Omit<WireRevocation, 'seq'>;
 
 /** Kinds of change. */
 export type ChangeKind = 'revocation' | 'keys' | 'client' | 'subject-erased';
@@ -58,5 +50,5 @@ export interface SettingsStore {
 
 /** Unix seconds after which a change can be forgotten (revocations), or null for changes kept forever. */
 export function changeExpiry(kind: ChangeKind, data: Record<string, unknown>): number | null {
-  return kind === 'revocation' && typeof data.expiresAt === 'number' ? data.expiresAt : null;
+  return kind === 'revocation' && typeof data.expires_at === 'number' ? data.expires_at : null;
 }

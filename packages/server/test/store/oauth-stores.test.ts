@@ -108,8 +108,8 @@ function conformance(open: () => Promise<{ stores: OAuthStores; close(): Promise
       assert.equal(await stores.changes.latestSeq(), 0);
       const a = await stores.changes.append(
         [
-          { kind: 'revocation', data: { kind: 'jti', value: 'j1', expiresAt: 100 } },
-          { kind: 'revocation', data: { kind: 'jti', value: 'j2', expiresAt: 300 } },
+          { kind: 'revocation', data: { kind: 'jti', value: 'j1', expires_at: 100 } },
+          { kind: 'revocation', data: { kind: 'jti', value: 'j2', expires_at: 300 } },
         ],
         5,
       );

@@ -113,7 +113,7 @@ export async function tokenCommand(argv: string[], io: CliIo): Promise<number> {
           audience: audiences.length ? audiences : '*',
           keys: svc.keys.source,
           maxTokenLifetime: config.tokens.maxLifetime,
-          isRevoked: (c, k) => svc.revocations.isRevoked(c, k.kid),
+          isRevoked: (c, k) => svc.revocations.has(c, k.kid),
           cache: false,
         });
         try {

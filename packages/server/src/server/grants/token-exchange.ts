@@ -40,7 +40,7 @@ async function verifyGrantToken(ctx: GrantContext, token: string, type: string |
       if (!row || row.kind !== 'access' || row.status !== 'active' || !c || c.exp <= Date.now() / 1000) {
         throw new WritError('ERR_GRANT_INVALID', { detail: `${name} inactive` });
       }
-      if (ctx.svc.revocations.isRevoked(c)) throw new WritError('ERR_TOKEN_REVOKED');
+      if (ctx.svc.revocations.has(c, '')) throw new WritError('ERR_TOKEN_REVOKED');
       claims = c;
     } else {
       // Binding is checked below against this request's own DPoP proof.

@@ -143,8 +143,8 @@ async function introspect(http: HttpContext, token: string): Promise<Record<stri
     const now = Date.now() / 1000;
     if (!row || row.status !== 'active' || row.expiresAt <= now) return undefined;
     const c = row.claims as Record<string, unknown>;
-    const probe = { jti: row.jti, sub: row.subject, client_id: row.clientId, iat: Number(c.iat) };
-    if (svc.revocations.isRevoked(probe)) return undefined;
+    const probe = { jti: row.jti, sub: row.subject, client_id: row.clientId, iat: Number(c.iat) } as AccessTokenClaims;
+    if (svc.revocations.has(probe, '')) return undefined;
     if (kind === 'rt') {
       const scope = Array.isArray(c.scope) ? c.scope.join(' ') : undefined;
       return {

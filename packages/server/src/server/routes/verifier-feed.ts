@@ -5,27 +5,21 @@
  * ledger as `token.used` records.
  * @module
  */
-import { isJsonObject, type TokenUsedRecord, WritError } from '@writ/verifier';
+import { isJsonObject, WritError } from '@writ/verifier';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Change } from '../../store/changes.js';
 import { requireScope } from '../api-auth.js';
 import type { HttpContext } from '../app.js';
+import type { Use } from '../usage-log.js';
 
 export const VERIFIER_SCOPE = 'writ:verifier';
 const PAGE = 1000;
 const HEARTBEAT_MS = 5000;
 const MAX_EVENTS = 1000;
 
-/** A revocation as verifiers receive it. */
+/** A revocation as verifiers receive it: the stored wire form with its sequence number. */
 function wire(c: Change): Record<string, unknown> {
-  const d = c.data as { kind: string; value: string; before?: number; expiresAt: number };
-  return {
-    seq: c.seq,
-    kind: d.kind,
-    value: d.value,
-    ...(d.before !== undefined ? { before: d.before } : {}),
-    expires_at: d.expiresAt,
-  };
+  return { seq: c.seq, ...c.data };
 }
 
 function cursor(req: FastifyRequest): number {
@@ -40,8 +34,8 @@ const TEXT = /^[\x20-\x7e]{1,1024}$/;
 const CONTEXT = /^[A-Za-z0-9_-]{43}$/;
 const CODE = /^ERR_[A-Z0-9_]{1,60}$/;
 
-/** Validates one usage event into its ledger record. */
-function usageRecord(e: unknown, i: number): TokenUsedRecord {
+/** Validates one usage event into a use for the ledger. */
+function usageRecord(e: unknown, i: number): Use {
   const bad = (what: string) => new WritError('ERR_INVALID_REQUEST', { detail: `events[${i}]: ${what}` });
   if (!isJsonObject(e)) throw bad('not an object');
   const { jti, aud, decision, time, context, code } = e;
@@ -53,8 +47,6 @@ function usageRecord(e: unknown, i: number): TokenUsedRecord {
   if ((decision === 'deny') !== (code !== undefined)) throw bad('code goes with deny, and only with deny');
   if (code !== undefined && (typeof code !== 'string' || !CODE.test(code))) throw bad('code');
   return {
-    v: 1,
-    type: 'token.used',
     time: time as number,
     jti,
     audience: aud,
@@ -143,15 +135,11 @@ export function verifierFeedRoutes(app: FastifyInstance, http: HttpContext): voi
     const records = body.events.map(usageRecord);
     const health = svc.ledger.health();
     if (!health.writable) throw new WritError('ERR_LEDGER_UNAVAILABLE', { retryAfter: 1 });
-    if (health.queued + records.length > svc.config.ledger.queueLimit) {
-      throw new WritError('ERR_LEDGER_PUSHBACK', { retryAfter: 1 });
-    }
-    const appends = records.map((r) => svc.ledger.append(r));
     if ((req.query as Record<string, unknown>).durable === '1') {
-      const indexes = (await Promise.all(appends)).map((a) => a.index);
+      const indexes = await Promise.all(records.map((r) => svc.usage.recordDurable(r)));
       return { accepted: records.length, indexes };
     }
-    for (const a of appends) a.catch(() => svc.metrics.usageDropped.inc());
+    for (const r of records) svc.usage.record(r);
     return reply.code(202).send({ accepted: records.length });
   });
 }
