@@ -1,52 +1,27 @@
 /**
  * Authorisation of Writ's own APIs (admin, verifier feed): a Writ access token for the issuer's audience with the
- * needed scope, presented as a Bearer (or DPoP, with its proof) credential (RFC 6750 §2.1). Failures answer with an
- * RFC 6750 §3 challenge.
+ * needed scope, presented as a Bearer (or DPoP, with its proof) credential, read and refused exactly as the gateway
+ * middleware does (RFC 6750 §2.1, §3; RFC 9449 §7.1).
  * @module
  */
-import { type AccessTokenClaims, WritError } from '@writ/verifier';
+import { type AccessTokenClaims, toWritError } from '@writ/verifier';
+import { errorResponse, presentedScheme, readCredentials, verifyContext } from '@writ/verifier/gateway';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpContext } from './app.js';
-import { bearerChallenge, sendOAuthError } from './http.js';
-
-const CREDENTIALS = /^(Bearer|DPoP) ([A-Za-z0-9\-._~+/]+=*)$/i;
-
-/** The verified claims of the request's token; throws a WritError (with the challenge scheme in `detail`). */
-export async function apiClaims(http: HttpContext, req: FastifyRequest, scope: string): Promise<AccessTokenClaims> {
-  const auth = req.headers.authorization;
-  if (auth === undefined) throw new WritError('ERR_TOKEN_MISSING', { scope });
-  const m = CREDENTIALS.exec(auth);
-  if (!m) throw new WritError('ERR_INVALID_REQUEST', { detail: 'malformed Authorization header' });
-  const scheme = m[1]!.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
-  const proof = req.headers.dpop;
-  if (Array.isArray(proof)) throw new WritError('ERR_INVALID_REQUEST', { detail: 'more than one DPoP header' });
-  const v = await http.apiTokens.verify(m[2]!, {
-    scheme,
-    dpopProof: proof,
-    method: req.method,
-    url: `${http.urls.issuer}${req.url}`,
-    scopes: [scope],
-  });
-  return v.claims as AccessTokenClaims;
-}
-
-/** Sends a resource-server error: the JSON body plus `WWW-Authenticate` on 401/403. */
-export function sendApiError(reply: FastifyReply, err: WritError): FastifyReply {
-  if (err.status === 401 || err.status === 403) {
-    reply.header('www-authenticate', bearerChallenge(err, { scheme: 'Bearer' }));
-  }
-  return sendOAuthError(reply, err);
-}
 
 /** A Fastify preHandler demanding `scope`; the claims land on `request.writClaims`. */
 export function requireScope(http: HttpContext, scope: string) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
     try {
-      (req as FastifyRequest & { writClaims?: AccessTokenClaims }).writClaims = await apiClaims(http, req, scope);
+      const credentials = readCredentials(req);
+      const context = verifyContext(credentials, req.method, `${http.urls.issuer}${req.url}`);
+      const v = await http.apiTokens.verify(credentials.token, { ...context, scopes: [scope] });
+      (req as FastifyRequest & { writClaims?: AccessTokenClaims }).writClaims = v.claims as AccessTokenClaims;
     } catch (e) {
-      const err = e instanceof WritError ? e : new WritError('ERR_INTERNAL', { cause: e });
+      const err = toWritError(e);
       http.svc.metrics.rejected.inc({ code: err.code });
-      return sendApiError(reply, err);
+      const r = errorResponse(err, { realm: 'writ', scheme: presentedScheme(req) });
+      return reply.code(r.status).headers(r.headers).send(r.body);
     }
   };
 }

@@ -66,28 +66,6 @@ export function requestError(e: unknown): WritError {
   return toWritError(e);
 }
 
-/** Quotes a value for an auth-param (RFC 9110 §5.6.4), dropping characters that cannot appear. */
-function quoted(v: string): string {
-  return `"${v.replace(/[^\x20-\x7e]/g, '').replace(/(["\\])/g, '\\$1')}"`;
-}
-
-/**
- * The `WWW-Authenticate` challenge for a resource-server error (RFC 6750 §3, RFC 9449 §7.1). Requests with no
- * token at all get a bare challenge (RFC 6750 §3.1: no error code when no authentication was attempted).
- */
-export function bearerChallenge(
-  err: WritError,
-  options: { scheme: 'Bearer' | 'DPoP'; realm?: string; algs?: string },
-): string {
-  const params = [`realm=${quoted(options.realm ?? 'writ')}`];
-  if (err.code !== 'ERR_TOKEN_MISSING') {
-    params.push(`error=${quoted(err.error)}`, `error_description=${quoted(err.description)}`);
-    if (err.scope) params.push(`scope=${quoted(err.scope)}`);
-  }
-  if (options.scheme === 'DPoP' && options.algs) params.push(`algs=${quoted(options.algs)}`);
-  return `${options.scheme} ${params.join(', ')}`;
-}
-
 /**
  * Sends a WritError as RFC 6749 §5.2 JSON with `Retry-After` / `DPoP-Nonce` when it carries them. `status`
  * overrides the error's own (the token endpoint answers 400 where a resource server answers 401).

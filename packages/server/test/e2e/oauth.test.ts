@@ -463,7 +463,7 @@ function suite(backend: BackendKind): void {
     assert.equal(ledger.status, 400);
     const admin = await fetch(`${t.url}/admin/clients`);
     assert.equal(admin.status, 401);
-    assert.match(admin.headers.get('www-authenticate') ?? '', /^Bearer realm="writ"$/);
+    assert.match(admin.headers.get('www-authenticate') ?? '', /^Bearer realm="writ", DPoP realm="writ"/);
     const revokeNothing = await adminCall(t, 'POST', '/admin/revoke', { jti: 1 });
     assert.equal(revokeNothing.status, 400);
   });
