@@ -45,3 +45,48 @@ export interface TokenStore {
   /** Deletes rows expired before `now` (Unix seconds); returns the count. */
   purgeExpired(now: number): Promise<number>;
 }
+
+/** A `tokens` row as either backend returns it (PostgreSQL returns BIGINT columns as strings). */
+export interface TokenRow {
+  jti: string;
+  hash: Buffer | null;
+  kind: string;
+  client_id: string;
+  subject: string;
+  family_id: string | null;
+  parent_jti: string | null;
+  claims: string;
+  expires_at: number | string;
+  status: string;
+}
+
+export function rowToToken(r: TokenRow): StoredToken {
+  return {
+    jti: r.jti,
+    hash: r.hash,
+    kind: r.kind as StoredToken['kind'],
+    clientId: r.client_id,
+    subject: r.subject,
+    familyId: r.family_id,
+    parentJti: r.parent_jti,
+    claims: JSON.parse(r.claims),
+    expiresAt: Number(r.expires_at),
+    status: r.status as TokenStatus,
+  };
+}
+
+/** The column values of a token, in table order. */
+export function tokenValues(t: StoredToken): unknown[] {
+  return [
+    t.jti,
+    t.hash,
+    t.kind,
+    t.clientId,
+    t.subject,
+    t.familyId,
+    t.parentJti,
+    JSON.stringify(t.claims),
+    t.expiresAt,
+    t.status,
+  ];
+}

@@ -14,7 +14,7 @@ import {
 } from '@writ/verifier';
 import type { ClientRecord } from '../../store/clients.js';
 import type { FormLists } from '../http.js';
-import type { MintedAccessToken, MintedRefreshToken } from '../issuer.js';
+import type { MintedAccessToken, MintedRefreshToken, RefreshGrant } from '../issuer.js';
 import type { Services } from '../services.js';
 import type { TrustedIssuers } from './trusted-issuers.js';
 
@@ -105,7 +105,39 @@ export function narrowAuthorizationDetails(
   return parsed as AuthorizationDetail[];
 }
 
-/** Issues a refresh token too when the client may use the refresh grant. */
-export function wantsRefresh(client: ClientRecord): boolean {
-  return client.grantTypes.includes('refresh_token');
+/**
+ * Issues an access token for `grant` and, when the client may use the refresh grant, a refresh token first: the
+ * access token then belongs to the refresh family and derives from it, so revoking either revokes both.
+ */
+export async function mintTokens(
+  svc: Services,
+  client: ClientRecord,
+  grant: RefreshGrant,
+): Promise<{ access: MintedAccessToken; refresh?: MintedRefreshToken }> {
+  const refresh = client.grantTypes.includes('refresh_token')
+    ? await svc.issuer.mintRefreshToken(client, grant)
+    : undefined;
+  const access = await svc.issuer.mintAccessToken({
+    client,
+    ...grant,
+    familyId: refresh?.familyId,
+    parentJti: refresh?.jti,
+  });
+  return refresh ? { access, refresh } : { access };
+}
+
+/**
+ * The grant of a client acting for `sub` within its own registration: the requested scopes, audiences and
+ * authorization details narrowed to what the client may have, bound to the request's DPoP key if it has one.
+ */
+export async function mintForClient(ctx: GrantContext, sub: string, grantType: string): Promise<GrantResult> {
+  const { client, params, lists, dpop } = ctx;
+  const scope = narrowScope(params.scope, client.scopes);
+  const aud = narrowAudience(lists, client.audiences);
+  const authorizationDetails = narrowAuthorizationDetails(
+    params.authorization_details,
+    client.authorizationDetailsTypes,
+  );
+  const cnf = dpop ? { jkt: dpop.jkt } : undefined;
+  return { ...(await mintTokens(ctx.svc, client, { sub, aud, scope, cnf, authorizationDetails, grantType })), scope };
 }

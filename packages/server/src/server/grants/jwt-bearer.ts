@@ -6,11 +6,12 @@
 import { WritError } from '@writ/verifier';
 import { jwtVerify } from 'jose';
 import { GRANT_TYPES } from '../client-registry.js';
-import { type Grant, narrowAudience, narrowAuthorizationDetails, narrowScope, wantsRefresh } from './context.js';
+import { type Grant, mintForClient } from './context.js';
 
 const DEFAULT_ALGS = ['EdDSA', 'ES256', 'RS256'];
 
-export const jwtBearer: Grant = async ({ svc, client, params, lists, dpop, trusted, replay }) => {
+export const jwtBearer: Grant = async (ctx) => {
+  const { svc, client, params, trusted, replay } = ctx;
   const assertion = params.assertion;
   if (!assertion) throw new WritError('ERR_INVALID_REQUEST', { detail: 'assertion is required' });
   if (assertion.length > 16_384) throw new WritError('ERR_GRANT_INVALID', { detail: 'assertion too large' });
@@ -50,28 +51,5 @@ export const jwtBearer: Grant = async ({ svc, client, params, lists, dpop, trust
   ) {
     throw new WritError('ERR_GRANT_INVALID', { detail: 'assertion replayed' });
   }
-  const sub = payload.sub;
-  const scope = narrowScope(params.scope, client.scopes);
-  const aud = narrowAudience(lists, client.audiences);
-  const authorizationDetails = narrowAuthorizationDetails(
-    params.authorization_details,
-    client.authorizationDetailsTypes,
-  );
-  const cnf = dpop ? { jkt: dpop.jkt } : undefined;
-  const grantType = GRANT_TYPES.jwtBearer;
-  const refresh = wantsRefresh(client)
-    ? await svc.issuer.mintRefreshToken(client, { sub, aud, scope, cnf, authorizationDetails, grantType })
-    : undefined;
-  const access = await svc.issuer.mintAccessToken({
-    client,
-    grantType,
-    sub,
-    aud,
-    scope,
-    cnf,
-    authorizationDetails,
-    familyId: refresh?.familyId,
-    parentJti: refresh?.jti,
-  });
-  return { access, refresh, scope };
+  return mintForClient(ctx, payload.sub, GRANT_TYPES.jwtBearer);
 };

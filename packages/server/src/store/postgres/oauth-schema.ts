@@ -1,19 +1,13 @@
-/** PostgreSQL schema of the OAuth component (clients, token state, change feed, settings). */
+import { oauthTables } from '../oauth-schema.js';
+
+/** PostgreSQL schema of the OAuth component. */
 export const OAUTH_MIGRATIONS_PG: readonly string[] = [
-  `CREATE TABLE clients (
-     client_id TEXT PRIMARY KEY, name TEXT NOT NULL, secret_hash TEXT, auth_method TEXT NOT NULL, jwks TEXT,
-     grant_types TEXT NOT NULL, scopes TEXT NOT NULL, audiences TEXT NOT NULL,
-     authorization_details_types TEXT NOT NULL, dpop_bound BOOLEAN NOT NULL, access_token_format TEXT NOT NULL,
-     access_token_ttl INTEGER, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);
-   CREATE TABLE tokens (
-     jti TEXT PRIMARY KEY, hash BYTEA UNIQUE, kind TEXT NOT NULL, client_id TEXT NOT NULL, subject TEXT NOT NULL,
-     family_id TEXT, parent_jti TEXT, claims TEXT NOT NULL, expires_at BIGINT NOT NULL, status TEXT NOT NULL);
-   CREATE INDEX tokens_parent ON tokens (parent_jti) WHERE parent_jti IS NOT NULL;
-   CREATE INDEX tokens_family ON tokens (family_id) WHERE family_id IS NOT NULL;
-   CREATE INDEX tokens_expiry ON tokens (expires_at);
-   CREATE TABLE changes (
-     seq BIGSERIAL PRIMARY KEY, kind TEXT NOT NULL, data TEXT NOT NULL, created_at BIGINT NOT NULL,
-     expires_at BIGINT);
-   CREATE INDEX changes_revocations ON changes (expires_at) WHERE kind = 'revocation';
-   CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  oauthTables({
+    small: 'smallint',
+    big: 'bigint',
+    bytes: 'bytea',
+    text: 'text',
+    bool: 'boolean',
+    serial: 'bigserial PRIMARY KEY',
+  }),
 ];

@@ -1,61 +1,22 @@
 import type pg from 'pg';
-import type { StoredToken, TokenStatus, TokenStore } from '../tokens.js';
-
-interface TokenRow {
-  jti: string;
-  hash: Buffer | null;
-  kind: string;
-  client_id: string;
-  subject: string;
-  family_id: string | null;
-  parent_jti: string | null;
-  claims: string;
-  expires_at: string;
-  status: string;
-}
-
-function fromRow(r: TokenRow): StoredToken {
-  return {
-    jti: r.jti,
-    hash: r.hash,
-    kind: r.kind as StoredToken['kind'],
-    clientId: r.client_id,
-    subject: r.subject,
-    familyId: r.family_id,
-    parentJti: r.parent_jti,
-    claims: JSON.parse(r.claims),
-    expiresAt: Number(r.expires_at),
-    status: r.status as TokenStatus,
-  };
-}
+import { rowToToken, type StoredToken, type TokenRow, type TokenStore, tokenValues } from '../tokens.js';
 
 /** {@link TokenStore} on PostgreSQL. */
 export class PgTokenStore implements TokenStore {
   constructor(readonly pool: pg.Pool) {}
 
   async put(t: StoredToken): Promise<void> {
-    await this.pool.query('INSERT INTO tokens VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)', [
-      t.jti,
-      t.hash,
-      t.kind,
-      t.clientId,
-      t.subject,
-      t.familyId,
-      t.parentJti,
-      JSON.stringify(t.claims),
-      t.expiresAt,
-      t.status,
-    ]);
+    await this.pool.query('INSERT INTO tokens VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)', tokenValues(t));
   }
 
   async getByHash(hash: Buffer): Promise<StoredToken | undefined> {
     const r = await this.pool.query<TokenRow>('SELECT * FROM tokens WHERE hash = $1', [hash]);
-    return r.rows[0] && fromRow(r.rows[0]);
+    return r.rows[0] && rowToToken(r.rows[0]);
   }
 
   async getByJti(jti: string): Promise<StoredToken | undefined> {
     const r = await this.pool.query<TokenRow>('SELECT * FROM tokens WHERE jti = $1', [jti]);
-    return r.rows[0] && fromRow(r.rows[0]);
+    return r.rows[0] && rowToToken(r.rows[0]);
   }
 
   async spend(hash: Buffer): Promise<boolean> {

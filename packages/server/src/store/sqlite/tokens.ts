@@ -1,33 +1,5 @@
-import type { StoredToken, TokenStatus, TokenStore } from '../tokens.js';
+import { rowToToken, type StoredToken, type TokenRow, type TokenStore, tokenValues } from '../tokens.js';
 import type { SqliteDb } from './db.js';
-
-interface TokenRow {
-  jti: string;
-  hash: Buffer | null;
-  kind: string;
-  client_id: string;
-  subject: string;
-  family_id: string | null;
-  parent_jti: string | null;
-  claims: string;
-  expires_at: number;
-  status: string;
-}
-
-function fromRow(r: TokenRow): StoredToken {
-  return {
-    jti: r.jti,
-    hash: r.hash,
-    kind: r.kind as StoredToken['kind'],
-    clientId: r.client_id,
-    subject: r.subject,
-    familyId: r.family_id,
-    parentJti: r.parent_jti,
-    claims: JSON.parse(r.claims),
-    expiresAt: r.expires_at,
-    status: r.status as TokenStatus,
-  };
-}
 
 /** {@link TokenStore} on SQLite. */
 export class SqliteTokenStore implements TokenStore {
@@ -43,10 +15,7 @@ export class SqliteTokenStore implements TokenStore {
   readonly #purge;
 
   constructor(readonly db: SqliteDb) {
-    this.#insert = db.prepare(
-      'INSERT INTO tokens VALUES (@jti, @hash, @kind, @client_id, @subject, @family_id, @parent_jti, @claims, ' +
-        '@expires_at, @status)',
-    );
+    this.#insert = db.prepare('INSERT INTO tokens VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
     this.#byHash = db.prepare<[Buffer], TokenRow>('SELECT * FROM tokens WHERE hash = ?');
     this.#byJti = db.prepare<[string], TokenRow>('SELECT * FROM tokens WHERE jti = ?');
     this.#spend = db.prepare("UPDATE tokens SET status = 'spent' WHERE hash = ? AND status = 'active'");
@@ -62,28 +31,17 @@ export class SqliteTokenStore implements TokenStore {
   }
 
   async put(t: StoredToken): Promise<void> {
-    this.#insert.run({
-      jti: t.jti,
-      hash: t.hash,
-      kind: t.kind,
-      client_id: t.clientId,
-      subject: t.subject,
-      family_id: t.familyId,
-      parent_jti: t.parentJti,
-      claims: JSON.stringify(t.claims),
-      expires_at: t.expiresAt,
-      status: t.status,
-    });
+    this.#insert.run(...tokenValues(t));
   }
 
   async getByHash(hash: Buffer): Promise<StoredToken | undefined> {
     const r = this.#byHash.get(hash);
-    return r && fromRow(r);
+    return r && rowToToken(r);
   }
 
   async getByJti(jti: string): Promise<StoredToken | undefined> {
     const r = this.#byJti.get(jti);
-    return r && fromRow(r);
+    return r && rowToToken(r);
   }
 
   async spend(hash: Buffer): Promise<boolean> {
