@@ -138,6 +138,9 @@ const OPTION_NAMES = [
 const REVOCATION_OPTIONS = ['maxStaleness', 'failOpen', 'stream', 'pollInterval', 'idleTimeout', 'maxEntries'];
 const USAGE_OPTIONS = ['strict', 'batchSize', 'flushInterval', 'maxQueue', 'maxInFlight'];
 const REALM = /^[\x20-\x7e]*$/;
+/** Usage contexts are remembered for this many request lines (URLs up to 512 characters), then forgotten at once. */
+const CONTEXT_CACHE_ENTRIES = 1024;
+const CONTEXT_CACHE_URL_LENGTH = 512;
 
 /**
  * Failures that come only after the token's signature verified (the core checks claims, binding, revocation and
@@ -172,6 +175,7 @@ export class WritGateway {
   readonly #onError: (error: WritError) => void;
   readonly #now: () => number;
   readonly #closing = new AbortController();
+  readonly #contexts = new Map<string, string>();
 
   constructor(options: WritGatewayOptions) {
     checkOptionNames('WritGateway', options, OPTION_NAMES);
@@ -346,8 +350,21 @@ export class WritGateway {
       aud: this.#audiences.find((a) => aud?.includes(a)) ?? this.#audiences[0]!,
       decision,
       time: this.#now(),
-      context: usageContext(method, url),
+      context: this.#context(method, url),
     };
+  }
+
+  /** {@link usageContext}, remembered: a service sees the same few request lines again and again. */
+  #context(method: string, url: string): string {
+    if (url.length > CONTEXT_CACHE_URL_LENGTH) return usageContext(method, url);
+    const line = `${method} ${url}`;
+    let context = this.#contexts.get(line);
+    if (context === undefined) {
+      if (this.#contexts.size >= CONTEXT_CACHE_ENTRIES) this.#contexts.clear();
+      context = usageContext(method, url);
+      this.#contexts.set(line, context);
+    }
+    return context;
   }
 
   /** A denial of an authentic token: its claims are read again from the token that just verified. */

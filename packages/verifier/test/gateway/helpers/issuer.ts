@@ -55,6 +55,8 @@ export interface FixtureOptions {
   heartbeatMs?: number;
   /** Token lifetime of the gateway's own tokens in seconds (default 300). */
   verifierTokenLifetime?: number;
+  /** Keep every usage event received (default true); false only counts them (benchmarks). */
+  retainUsage?: boolean;
 }
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -83,6 +85,7 @@ export class FixtureIssuer implements Issuer {
   readonly #verifier: Verifier;
   readonly #heartbeatMs: number;
   readonly #verifierTokenLifetime: number;
+  readonly #retainUsage: boolean;
   readonly #revocations: StoredRevocation[] = [];
   readonly #streams = new Set<Stream>();
   readonly #hanging = new Set<ServerResponse>();
@@ -91,6 +94,8 @@ export class FixtureIssuer implements Issuer {
 
   /** Counters of requests served, by endpoint. */
   readonly counts = { metadata: 0, jwks: 0, token: 0, poll: 0, stream: 0, usage: 0 };
+  /** Usage events accepted. */
+  usageAccepted = 0;
   /** `Last-Event-ID` of every stream request (undefined when absent). */
   readonly streamResumes: Array<string | undefined> = [];
   /** Every usage post received. */
@@ -125,6 +130,7 @@ export class FixtureIssuer implements Issuer {
     this.url = url;
     this.#heartbeatMs = options.heartbeatMs ?? 5000;
     this.#verifierTokenLifetime = options.verifierTokenLifetime ?? 300;
+    this.#retainUsage = options.retainUsage ?? true;
     this.keys = new KeySchedule({
       roots: [{ generation: 1, secret: new Secret(Buffer.alloc(32, 42), 'fixture-root') }],
       maxTokenLifetime: 3600,
@@ -306,8 +312,9 @@ export class FixtureIssuer implements Issuer {
       return json(res, this.usage.failStatus, { error: 'temporarily_unavailable' }, { 'retry-after': '1' });
     }
     const durable = url.searchParams.get('durable') === '1';
-    const first = this.usagePosts.reduce((n, p) => n + p.events.length, 0);
-    this.usagePosts.push({ durable, events: body.events });
+    const first = this.usageAccepted;
+    this.usageAccepted += body.events.length;
+    if (this.#retainUsage) this.usagePosts.push({ durable, events: body.events });
     if (durable) {
       return json(res, 200, { accepted: body.events.length, indexes: body.events.map((_, i) => first + i) });
     }

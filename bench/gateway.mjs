@@ -1,0 +1,146 @@
+// Gateway benchmark (issue 5): autocannon, 64 connections, against one Fastify server process (bench/_gateway-server.mjs)
+// with a bare route (the ceiling), a jose EdDSA route, and the Writ plugin with usage logging off and on, for
+// first-seen tokens (a fresh token per request from a pre-signed pool) and repeated tokens (a small pool, cached).
+// The fixture issuer of the tests runs here, serving the JWKS, the revocation stream and the usage endpoint.
+// First-seen cases build every request (a new token each); the bare and repeated cases cycle through 100 prebuilt
+// requests (100 clients' tokens). Each ratio compares cases of the same kind, so the load generator costs the same on
+// both sides. Prints a Markdown table of medians and ratios against the issue's targets, and writes
+// bench/results/gateway.json.
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import autocannon from 'autocannon';
+import { API_AUDIENCE, startFixtureIssuer } from '../packages/verifier/dist/test/gateway/helpers/issuer.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
+const CONNECTIONS = 64;
+const POOL = Number(process.env.BENCH_POOL ?? 200_000);
+const REPEATED = 100;
+
+// The issuer only counts the usage events it accepts: it shares this machine, and keeping them would cost the
+// load generator memory and GC time.
+const issuer = await startFixtureIssuer({ retainUsage: false });
+const t0 = performance.now();
+const pool = Array.from({ length: POOL }, (_, i) => issuer.sign({ sub: `user-${i % 1000}`, scope: 'read' }));
+console.log(
+  `node ${process.version}; ${POOL.toLocaleString('en')} tokens signed in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+);
+
+const server = spawn(
+  process.execPath,
+  [
+    new URL('_gateway-server.mjs', import.meta.url).pathname,
+    issuer.url,
+    API_AUDIENCE,
+    JSON.stringify(issuer.keys.jwks()),
+    issuer.credentials.clientId,
+    issuer.credentials.clientSecret,
+  ],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
+const port = await new Promise((resolve, reject) => {
+  server.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  createInterface({ input: server.stdout }).once('line', (line) => resolve(Number(line)));
+});
+const base = `http://127.0.0.1:${port}`;
+
+let next = 0;
+const cases = [
+  { name: 'bare Fastify route (ceiling)', path: '/bare', fresh: false },
+  { name: 'jose jwtVerify EdDSA', path: '/jose', fresh: true },
+  { name: 'Writ plugin, first-seen tokens', path: '/writ', fresh: true },
+  { name: 'Writ plugin, first-seen tokens, usage on', path: '/writ-usage', fresh: true },
+  { name: 'Writ plugin, repeated tokens', path: '/writ', fresh: false },
+  { name: 'Writ plugin, repeated tokens, usage on', path: '/writ-usage', fresh: false },
+];
+
+function run(c, seconds) {
+  const requests = c.fresh
+    ? [
+        {
+          method: 'GET',
+          path: c.path,
+          setupRequest: (req) => ({ ...req, headers: { authorization: `Bearer ${pool[next++ % POOL]}` } }),
+        },
+      ]
+    : pool.slice(0, REPEATED).map((t) => ({ method: 'GET', path: c.path, headers: { authorization: `Bearer ${t}` } }));
+  return new Promise((resolve, reject) => {
+    autocannon({ url: base, connections: CONNECTIONS, duration: seconds, requests }, (err, result) =>
+      err ? reject(err) : resolve(result),
+    );
+  });
+}
+
+// Warm-up: every route, briefly, so JIT and caches are in their steady state before measuring.
+for (const c of cases) await run(c, 1);
+const samples = new Map(cases.map((c) => [c.name, []]));
+const failures = new Map(cases.map((c) => [c.name, 0]));
+for (let r = 0; r < ROUNDS; r++) {
+  // Alternate the order, so a slow patch of a shared machine does not always fall on the same cases.
+  for (const c of r % 2 ? [...cases].reverse() : cases) {
+    const result = await run(c, SECONDS);
+    samples.get(c.name).push(result.requests.average);
+    failures.set(c.name, failures.get(c.name) + result.non2xx + result.errors + result.timeouts);
+  }
+}
+const stats = await (await fetch(`${base}/stats`)).json();
+server.kill('SIGTERM');
+await new Promise((r) => server.once('exit', r));
+await issuer.close();
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const m = Object.fromEntries([...samples].map(([k, v]) => [k, median(v)]));
+console.log(`\n${ROUNDS} rounds of ${SECONDS} s, ${CONNECTIONS} connections, median req/s\n`);
+console.log('| case | req/s (median) | non-2xx / errors |');
+console.log('| --- | ---: | ---: |');
+for (const c of cases) {
+  console.log(`| ${c.name} | ${Math.round(m[c.name]).toLocaleString('en')} | ${failures.get(c.name)} |`);
+}
+
+const bare = m['bare Fastify route (ceiling)'];
+const jose = m['jose jwtVerify EdDSA'];
+const first = m['Writ plugin, first-seen tokens'];
+const firstUsage = m['Writ plugin, first-seen tokens, usage on'];
+const rep2 = m['Writ plugin, repeated tokens'];
+const repUsage = m['Writ plugin, repeated tokens, usage on'];
+const ratios = [
+  ['first-seen EdDSA: Writ plugin / jose route', first / jose, 1.2],
+  ['repeated tokens: Writ plugin / bare ceiling', rep2 / bare, 0.5],
+  ['usage on / off, first-seen (cost <= 15%)', firstUsage / first, 0.85],
+  ['usage on / off, repeated (cost <= 15%)', repUsage / rep2, 0.85],
+];
+console.log('\n| ratio | measured | target | |');
+console.log('| --- | ---: | ---: | --- |');
+for (const [name, v, target] of ratios) {
+  console.log(`| ${name} | ${v.toFixed(2)}x | >= ${target}x | ${v >= target ? 'met' : 'MISSED'} |`);
+}
+const usage = stats.logged.usage;
+console.log(
+  `\nusage events: ${usage.sent.toLocaleString('en')} sent in ${usage.posts.toLocaleString('en')} posts, ` +
+    `${usage.dropped} dropped, ${usage.queued} queued at the end`,
+);
+
+mkdirSync(new URL('results/', import.meta.url), { recursive: true });
+writeFileSync(
+  new URL('results/gateway.json', import.meta.url),
+  `${JSON.stringify(
+    {
+      node: process.version,
+      rounds: ROUNDS,
+      seconds: SECONDS,
+      connections: CONNECTIONS,
+      medians: m,
+      samples: Object.fromEntries(samples),
+      failures: Object.fromEntries(failures),
+      ratios: ratios.map(([name, value, target]) => ({ name, value, target })),
+      usage,
+    },
+    null,
+    2,
+  )}\n`,
+);
+if ([...failures.values()].some((n) => n > 0)) {
+  console.error('some requests failed: the figures are not valid');
+  process.exit(1);
+}
