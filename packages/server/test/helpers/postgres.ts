@@ -1,5 +1,5 @@
 /**
- * PostgreSQL for tests: the real server at WRIT_TEST_PG_URL (default postgres://127.0.0.1:5432/test), each test
+ * PostgreSQL for tests: the real server at WRIT_TEST_PG_URL (default postgres://postgres@127.0.0.1:5432/test), each test
  * run in a fresh schema. Without a reachable server the tests skip with a message saying why, unless
  * WRIT_REQUIRE_POSTGRES=1 (set by .ci/run), in which case they fail.
  */
@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createPgPool, quoteIdent } from '../../src/store/postgres/db.js';
 
-export const PG_URL = process.env.WRIT_TEST_PG_URL ?? 'postgres://127.0.0.1:5432/test';
+export const PG_URL = process.env.WRIT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 let reachable: Promise<string | undefined> | undefined;
 
