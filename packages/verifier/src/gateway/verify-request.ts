@@ -28,6 +28,7 @@ import {
 } from './authorization.js';
 import { ClientCredentials, type TokenSource } from './client-credentials.js';
 import { RemoteJwks, type RemoteJwksStats } from './jwks.js';
+import { ProvenanceChecker, type ProvenanceStats } from './provenance.js';
 import { RevocationFeed, type RevocationFeedStats } from './revocations.js';
 import { type UsageEvent, UsageReporter, type UsageStats, usageContext } from './usage.js';
 
@@ -82,6 +83,11 @@ export interface WritGatewayOptions {
   usage?:
     | false
     | { strict?: boolean; batchSize?: number; flushInterval?: number; maxQueue?: number; maxInFlight?: number };
+  /**
+   * Strict provenance: refuse tokens whose issuance record the ledger does not prove, checked against the log's
+   * pinned verifier key (`writ ledger key`, or `GET /ledger/key` checked out of band). Off by default.
+   */
+  provenance?: false | { logKey: string; origin?: string; maxEntries?: number };
   /** DPoP proof checks (RFC 9449): algorithms, ages, replay cache, server nonces. */
   dpop?: DpopVerifierOptions;
   /** The `realm` of `WWW-Authenticate` challenges. */
@@ -110,6 +116,7 @@ export interface GatewayStats {
   readonly jwks: RemoteJwksStats | undefined;
   readonly revocations: RevocationFeedStats | undefined;
   readonly usage: UsageStats | undefined;
+  readonly provenance: ProvenanceStats | undefined;
 }
 
 const OPTION_NAMES = [
@@ -127,6 +134,7 @@ const OPTION_NAMES = [
   'jwks',
   'revocations',
   'usage',
+  'provenance',
   'dpop',
   'realm',
   'origin',
@@ -155,7 +163,8 @@ function authenticDenial(code: ErrorCode): boolean {
     code === 'ERR_TOKEN_REVOKED' ||
     code === 'ERR_INSUFFICIENT_SCOPE' ||
     code === 'ERR_AUTHORIZATION_DETAILS_MISMATCH' ||
-    code === 'ERR_PROVENANCE_MISSING'
+    code === 'ERR_PROVENANCE_MISSING' ||
+    code === 'ERR_PROVENANCE_UNPROVEN'
   );
 }
 
@@ -171,11 +180,13 @@ export class WritGateway {
   readonly #jwks: RemoteJwks | undefined;
   readonly #revocations: RevocationFeed | undefined;
   readonly #usage: UsageReporter | undefined;
+  readonly #provenance: ProvenanceChecker | undefined;
   readonly #strictUsage: boolean;
   readonly #onError: (error: WritError) => void;
   readonly #now: () => number;
   readonly #closing = new AbortController();
   readonly #contexts = new Map<string, string>();
+  #closed = false;
 
   constructor(options: WritGatewayOptions) {
     checkOptionNames('WritGateway', options, OPTION_NAMES);
@@ -250,6 +261,18 @@ export class WritGateway {
     }
     this.#strictUsage = strict;
 
+    const provenance = options.provenance ?? false;
+    if (provenance !== false) {
+      if (typeof provenance !== 'object' || provenance === null) throw configError('provenance', 'must be an object');
+      this.#provenance = new ProvenanceChecker({
+        ...provenance,
+        ledger: endpoint('writ_ledger_endpoint'),
+        timeout,
+        signal,
+        now,
+      });
+    }
+
     this.verifier = new Verifier({
       issuer,
       audience: this.#audiences,
@@ -260,6 +283,7 @@ export class WritGateway {
       maxTokenLifetime: options.maxTokenLifetime,
       maxTokenSize: options.maxTokenSize,
       requiredScopes: options.scopes,
+      requireProvenance: this.#provenance !== undefined,
       isRevoked: this.#revocations?.isRevoked,
       cache: options.cache,
       dpop: options.dpop,
@@ -289,7 +313,7 @@ export class WritGateway {
    * `WritError` whose status and challenge {@link WritGateway.challenge} gives. Never rejects with anything else.
    */
   async verifyRequest(request: GatewayRequest, route: RouteOptions = {}): Promise<VerifiedAccessToken> {
-    if (this.#closing.signal.aborted) throw new WritError('ERR_SHUTTING_DOWN');
+    if (this.#closed) throw new WritError('ERR_SHUTTING_DOWN');
     const credentials = readCredentials(request, this.#maxTokenSize);
     const method = request.method ?? 'GET';
     const url = credentials.scheme === 'DPoP' || this.#usage !== undefined ? requestUrl(request, this.#url) : undefined;
@@ -298,6 +322,7 @@ export class WritGateway {
     let verified: VerifiedAccessToken;
     try {
       verified = await this.verifier.verify(credentials.token, context);
+      if (this.#provenance !== undefined) await this.#provenance.check(verified.claims);
     } catch (e) {
       const error = toWritError(e);
       if (this.#usage !== undefined && authenticDenial(error.code)) {
@@ -334,13 +359,22 @@ export class WritGateway {
 
   /** Counters and freshness of the JWKS cache, the revocation feed and the usage reporter. */
   get stats(): GatewayStats {
-    return { jwks: this.#jwks?.stats, revocations: this.#revocations?.stats, usage: this.#usage?.stats };
+    return {
+      jwks: this.#jwks?.stats,
+      revocations: this.#revocations?.stats,
+      usage: this.#usage?.stats,
+      provenance: this.#provenance?.stats,
+    };
   }
 
-  /** Stops the feed and the timers, sends the usage events still queued; later requests fail with `ERR_SHUTTING_DOWN`. */
+  /**
+   * Stops the feed and the timers and sends the usage events still queued (the issuer stays reachable for that),
+   * then aborts whatever is still in flight; later requests fail with `ERR_SHUTTING_DOWN`.
+   */
   async close(): Promise<void> {
-    this.#closing.abort();
+    this.#closed = true;
     await Promise.all([this.#revocations?.close(), this.#usage?.close()]);
+    this.#closing.abort();
   }
 
   #event(claims: Readonly<AccessTokenClaims>, decision: 'allow' | 'deny', method: string, url: string): UsageEvent {

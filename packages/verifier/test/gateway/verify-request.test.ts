@@ -58,7 +58,7 @@ test('every option is validated before anything starts: no request reaches the i
       );
     }
     await new Promise((r) => setTimeout(r, 100));
-    assert.deepEqual(issuer.counts, { metadata: 0, jwks: 0, token: 0, poll: 0, stream: 0, usage: 0 });
+    assert.deepEqual(issuer.counts, { metadata: 0, jwks: 0, token: 0, poll: 0, stream: 0, usage: 0, ledger: 0 });
   } finally {
     await issuer.close();
   }

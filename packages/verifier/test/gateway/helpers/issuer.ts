@@ -2,14 +2,25 @@
 // with the real core (KeySchedule signs the tokens and publishes the JWKS; a Verifier checks the gateway's own
 // `writ:verifier` token). Tests that only need an issuer use the `Issuer` interface, so they can be pointed at a
 // real `writ serve` later; the fault switches (`feed`, `usage`, `jwks`) are this fixture's own.
+import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  type AccessTokenClaims,
   type AccessTokenRequest,
   AccessTokenSigner,
+  ed25519NoteSigner,
+  ed25519VerifierKey,
+  encodeRecord,
+  inclusionProof,
   type Jwks,
   KeySchedule,
+  leafHash,
+  MerkleFrontier,
+  type NoteSigner,
   Secret,
+  signCheckpoint,
+  tokenClaimsHash,
   Verifier,
   WritError,
 } from '../../../src/index.js';
@@ -42,6 +53,71 @@ interface Stream {
   res: ServerResponse;
   /** While true nothing is written to this stream (a silent, half-dead connection). */
   silent: boolean;
+}
+
+/** The canonical bytes of the `token.issued` record of `claims`. */
+function issuedRecord(claims: AccessTokenClaims, kid?: string): Buffer {
+  return encodeRecord({
+    v: 1,
+    type: 'token.issued',
+    time: Date.now(),
+    jti: claims.jti,
+    token_kind: 'access',
+    format: 'jwt',
+    client_id: claims.client_id,
+    aud: typeof claims.aud === 'string' ? [claims.aud] : claims.aud,
+    iat: claims.iat,
+    exp: claims.exp,
+    ...(kid === undefined ? {} : { kid }),
+    claims_hash: tokenClaimsHash(claims),
+    grant_type: 'client_credentials',
+  });
+}
+
+/** The fixture's ledger: records in memory, a real Merkle tree, checkpoints signed with a real note key. */
+class FixtureLedger {
+  readonly origin = 'fixture.example/ledger';
+  /** The verifier key a strict gateway pins. */
+  readonly verifierKey: string;
+  readonly #signer: NoteSigner;
+  readonly #entries: Buffer[] = [];
+  readonly #nodes = new Map<string, Buffer>();
+  readonly #frontier = new MerkleFrontier();
+
+  constructor() {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    this.#signer = ed25519NoteSigner(this.origin, privateKey);
+    this.verifierKey = ed25519VerifierKey(this.origin, publicKey);
+  }
+
+  get size(): number {
+    return this.#entries.length;
+  }
+
+  /** Appends the issuance record of `claims`; returns its index. */
+  logIssued(claims: AccessTokenClaims, kid: string): number {
+    const bytes = issuedRecord(claims, kid);
+    this.#frontier.append(leafHash(bytes), (level, index, hash) => this.#nodes.set(`${level}/${index}`, hash));
+    this.#entries.push(bytes);
+    return this.#entries.length - 1;
+  }
+
+  checkpoint(): string {
+    return signCheckpoint(
+      { origin: this.origin, size: this.size, root: this.#frontier.root(), extensions: [] },
+      this.#signer,
+    );
+  }
+
+  entry(index: number): Buffer | undefined {
+    return this.#entries[index];
+  }
+
+  async proof(index: number, size: number): Promise<Buffer[]> {
+    return inclusionProof(index, size, {
+      readNodes: (ids) => ids.map(({ level, index: i }) => this.#nodes.get(`${level}/${i}`)!),
+    });
+  }
 }
 
 /** A recorded `POST /usage`. */
@@ -93,7 +169,7 @@ export class FixtureIssuer implements Issuer {
   #seq = 0;
 
   /** Counters of requests served, by endpoint. */
-  readonly counts = { metadata: 0, jwks: 0, token: 0, poll: 0, stream: 0, usage: 0 };
+  readonly counts = { metadata: 0, jwks: 0, token: 0, poll: 0, stream: 0, usage: 0, ledger: 0 };
   /** Usage events accepted. */
   usageAccepted = 0;
   /** `Last-Event-ID` of every stream request (undefined when absent). */
@@ -124,6 +200,14 @@ export class FixtureIssuer implements Issuer {
 
   /** Usage endpoint behaviour. */
   readonly usage = { delayMs: 0, failStatus: undefined as number | undefined };
+  /** The ledger, and what its endpoints do wrong on purpose. */
+  readonly ledger = new FixtureLedger();
+  readonly ledgerFaults = {
+    /** Answer 503 to every ledger request. */
+    down: false,
+    /** Serve, for any index, a made-up `token.issued` record of the token with this jti and claims (a lying ledger). */
+    forgedEntry: undefined as AccessTokenClaims | undefined,
+  };
 
   constructor(server: Server, url: string, options: FixtureOptions) {
     this.#server = server;
@@ -143,7 +227,11 @@ export class FixtureIssuer implements Issuer {
 
   /** Signs a token (audience `https://api.example`, scope `read` unless given). */
   sign(request: Partial<AccessTokenRequest> = {}): string {
-    const claims = this.signer.claims({
+    return this.signer.sign(this.#claims(request)).token;
+  }
+
+  #claims(request: Partial<AccessTokenRequest>): AccessTokenClaims {
+    return this.signer.claims({
       sub: 'user-1',
       aud: API_AUDIENCE,
       clientId: 'client-1',
@@ -151,6 +239,17 @@ export class FixtureIssuer implements Issuer {
       lifetime: 600,
       ...request,
     });
+  }
+
+  /** Signs a token whose issuance record is in the ledger first, as the issuer does (DESIGN.md invariant 1). */
+  signLogged(request: Partial<AccessTokenRequest> = {}): string {
+    const claims = this.#claims(request);
+    const index = this.ledger.logIssued(claims, this.keys.signingKey().kid);
+    return this.signer.sign({ ...claims, provenance: { log: this.ledger.origin, index } }).token;
+  }
+
+  /** Signs claims as given (a token minted outside the issuer, with the right key). */
+  signClaims(claims: AccessTokenClaims): string {
     return this.signer.sign(claims).token;
   }
 
@@ -248,6 +347,7 @@ export class FixtureIssuer implements Issuer {
       return url.pathname === '/revocations' ? this.#poll(url, res) : this.#stream(req, res);
     }
     if (route === 'POST /usage') return this.#usage(req, url, res);
+    if (req.method === 'GET' && url.pathname.startsWith('/ledger/')) return this.#ledger(url, res);
     json(res, 404, { error: 'invalid_request', error_description: 'Not found' });
   }
 
@@ -319,6 +419,37 @@ export class FixtureIssuer implements Issuer {
       return json(res, 200, { accepted: body.events.length, indexes: body.events.map((_, i) => first + i) });
     }
     json(res, 202, { accepted: body.events.length });
+  }
+
+  /** The ledger endpoints of the protocol (`/ledger/key`, `/checkpoint`, `/entries`, `/proof/inclusion`). */
+  async #ledger(url: URL, res: ServerResponse): Promise<void> {
+    this.counts.ledger++;
+    if (this.ledgerFaults.down) return json(res, 503, { error: 'temporarily_unavailable' }, { 'retry-after': '1' });
+    const q = (name: string) => Number(url.searchParams.get(name));
+    const text = (body: string) => {
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(body);
+    };
+    const path = url.pathname.slice('/ledger'.length);
+    if (path === '/key') return text(`${this.ledger.verifierKey}\n`);
+    // Checkpoints are signed on demand here, so one always covers every entry (min_size is met when it can be).
+    if (path === '/checkpoint') return text(this.ledger.checkpoint());
+    if (path === '/entries') {
+      const entries = [];
+      for (let i = q('start'); i < Math.min(q('end'), this.ledger.size); i++) {
+        const forged = this.ledgerFaults.forgedEntry;
+        const data = forged ? issuedRecord(forged) : this.ledger.entry(i)!;
+        entries.push({ index: i, leaf: data.toString('base64'), record: JSON.parse(data.toString()) });
+      }
+      return json(res, 200, { entries });
+    }
+    if (path === '/proof/inclusion') {
+      const [index, size] = [q('index'), q('size')];
+      if (!(index < size && size <= this.ledger.size)) return json(res, 400, { error: 'invalid_request' });
+      const hashes = (await this.ledger.proof(index, size)).map((h) => h.toString('base64'));
+      return json(res, 200, { index, size, hashes });
+    }
+    json(res, 404, { error: 'invalid_request' });
   }
 
   /** Every usage event received, in order. */
