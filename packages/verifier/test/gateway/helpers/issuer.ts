@@ -458,6 +458,14 @@ export class FixtureIssuer implements Issuer {
   }
 }
 
+/**
+ * The issuer the middleware tests run against: this fixture, with a heartbeat every 200 ms. Point the tests at
+ * another implementation of the protocol (a real `writ serve`) by returning an {@link Issuer} for it here.
+ */
+export function startIssuer(): Promise<Issuer> {
+  return startFixtureIssuer({ heartbeatMs: 200 });
+}
+
 /** Starts the fixture on 127.0.0.1 (port 0). */
 export async function startFixtureIssuer(options: FixtureOptions = {}): Promise<FixtureIssuer> {
   let fixture: FixtureIssuer | undefined;
