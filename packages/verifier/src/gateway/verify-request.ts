@@ -146,8 +146,9 @@ const OPTION_NAMES = [
 const REVOCATION_OPTIONS = ['maxStaleness', 'failOpen', 'stream', 'pollInterval', 'idleTimeout', 'maxEntries'];
 const USAGE_OPTIONS = ['strict', 'batchSize', 'flushInterval', 'maxQueue', 'maxInFlight'];
 const REALM = /^[\x20-\x7e]*$/;
-/** Usage contexts are remembered for this many request lines (URLs up to 512 characters), then forgotten at once. */
+/** Usage contexts are remembered for this many URLs (up to 512 characters) per method, then forgotten at once. */
 const CONTEXT_CACHE_ENTRIES = 1024;
+const CONTEXT_CACHE_METHODS = 16;
 const CONTEXT_CACHE_URL_LENGTH = 512;
 
 /**
@@ -185,7 +186,8 @@ export class WritGateway {
   readonly #onError: (error: WritError) => void;
   readonly #now: () => number;
   readonly #closing = new AbortController();
-  readonly #contexts = new Map<string, string>();
+  /** Usage contexts by method, then URL. */
+  readonly #contexts = new Map<string, Map<string, string>>();
   #closed = false;
 
   constructor(options: WritGatewayOptions) {
@@ -378,25 +380,36 @@ export class WritGateway {
   }
 
   #event(claims: Readonly<AccessTokenClaims>, decision: 'allow' | 'deny', method: string, url: string): UsageEvent {
-    const aud = typeof claims.aud === 'string' ? [claims.aud] : claims.aud;
     return {
       jti: claims.jti,
-      aud: this.#audiences.find((a) => aud?.includes(a)) ?? this.#audiences[0]!,
+      aud: this.#audienceOf(claims.aud),
       decision,
       time: this.#now(),
       context: this.#context(method, url),
     };
   }
 
+  /** This gateway's audience that a token's `aud` contains (the first configured one when none does). */
+  #audienceOf(aud: unknown): string {
+    const audiences = this.#audiences;
+    if (typeof aud === 'string') return audiences.includes(aud) ? aud : audiences[0]!;
+    return (Array.isArray(aud) && audiences.find((a) => aud.includes(a))) || audiences[0]!;
+  }
+
   /** {@link usageContext}, remembered: a service sees the same few request lines again and again. */
   #context(method: string, url: string): string {
     if (url.length > CONTEXT_CACHE_URL_LENGTH) return usageContext(method, url);
-    const line = `${method} ${url}`;
-    let context = this.#contexts.get(line);
+    let byUrl = this.#contexts.get(method);
+    if (byUrl === undefined) {
+      if (this.#contexts.size >= CONTEXT_CACHE_METHODS) this.#contexts.clear();
+      byUrl = new Map();
+      this.#contexts.set(method, byUrl);
+    }
+    let context = byUrl.get(url);
     if (context === undefined) {
-      if (this.#contexts.size >= CONTEXT_CACHE_ENTRIES) this.#contexts.clear();
+      if (byUrl.size >= CONTEXT_CACHE_ENTRIES) byUrl.clear();
       context = usageContext(method, url);
-      this.#contexts.set(line, context);
+      byUrl.set(url, context);
     }
     return context;
   }
@@ -410,9 +423,7 @@ export class WritGateway {
       return;
     }
     if (!isJsonObject(claims) || typeof claims.jti !== 'string' || claims.jti === '') return;
-    const aud = typeof claims.aud === 'string' || Array.isArray(claims.aud) ? claims.aud : [];
-    const event = this.#event({ ...claims, aud } as AccessTokenClaims, 'deny', method, url);
-    this.#usage!.record({ ...event, code });
+    this.#usage!.record({ ...this.#event(claims as AccessTokenClaims, 'deny', method, url), code });
   }
 }
 
