@@ -316,19 +316,23 @@ export class WritGateway {
    */
   async verifyRequest(request: GatewayRequest, route: RouteOptions = {}): Promise<VerifiedAccessToken> {
     if (this.#closed) throw new WritError('ERR_SHUTTING_DOWN');
-    const credentials = readCredentials(request, this.#maxTokenSize);
-    const method = request.method ?? 'GET';
-    const url = credentials.scheme === 'DPoP' || this.#usage !== undefined ? requestUrl(request, this.#url) : undefined;
-    const context = verifyContext(credentials, method, url);
-    if (route.scopes !== undefined) context.scopes = route.scopes;
+    let token: string | undefined;
+    let method = 'GET';
+    let url: string | undefined;
     let verified: VerifiedAccessToken;
     try {
-      verified = await this.verifier.verify(credentials.token, context);
+      const credentials = readCredentials(request, this.#maxTokenSize);
+      method = request.method ?? 'GET';
+      if (credentials.scheme === 'DPoP' || this.#usage !== undefined) url = requestUrl(request, this.#url);
+      const context = verifyContext(credentials, method, url);
+      if (route.scopes !== undefined) context.scopes = route.scopes;
+      token = credentials.token;
+      verified = await this.verifier.verify(token, context);
       if (this.#provenance !== undefined) await this.#provenance.check(verified.claims);
     } catch (e) {
       const error = toWritError(e);
-      if (this.#usage !== undefined && authenticDenial(error.code)) {
-        this.#recordDenial(credentials.token, error.code, method, url!);
+      if (this.#usage !== undefined && token !== undefined && authenticDenial(error.code)) {
+        this.#recordDenial(token, error.code, method, url!);
       }
       throw error;
     }

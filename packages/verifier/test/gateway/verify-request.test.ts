@@ -173,6 +173,8 @@ test('a key source of your own, route scopes, and close', async () => {
     assert.equal(e.scope, 'admin');
     await rejectsCode(gateway.verifyRequest(request(issuer.sign({ scope: 'write' }))), 'ERR_INSUFFICIENT_SCOPE');
     assert.equal(gateway.stats.jwks, undefined);
+    // Even a request object without headers (a caller's bug) gives a WritError, never another exception.
+    await rejectsCode(gateway.verifyRequest({} as GatewayRequest), 'ERR_INTERNAL');
   } finally {
     await gateway.close();
   }
