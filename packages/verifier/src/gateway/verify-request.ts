@@ -85,7 +85,7 @@ export interface WritGatewayOptions {
     | { strict?: boolean; batchSize?: number; flushInterval?: number; maxQueue?: number; maxInFlight?: number };
   /**
    * Strict provenance: refuse tokens whose issuance record the ledger does not prove, checked against the log's
-   * pinned verifier key (`writ ledger key`, or `GET /ledger/key` checked out of band). Off by default.
+   * pinned verifier key (published by the operator, or `GET /ledger/key` checked once out of band). Off by default.
    */
   provenance?: false | { logKey: string; origin?: string; maxEntries?: number };
   /** DPoP proof checks (RFC 9449): algorithms, ages, replay cache, server nonces. */
