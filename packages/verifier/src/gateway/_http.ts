@@ -56,7 +56,7 @@ export async function issuerRequest(url: string, init: IssuerRequest, code: Erro
       signal,
       redirect: 'error',
     });
-    return { status: res.status, headers: res.headers, text: await readBounded(res, init.maxBytes, code) };
+    return { status: res.status, headers: res.headers, text: await readBounded(res, init.maxBytes, code, signal) };
   } catch (cause) {
     if (cause instanceof WritError) throw cause;
     const detail = timeout.aborted ? `${url}: timed out` : `${url}: ${(cause as Error).message}`;
@@ -64,8 +64,35 @@ export async function issuerRequest(url: string, init: IssuerRequest, code: Erro
   }
 }
 
+/**
+ * The chunks of `body`, ending with `signal.reason` as soon as `signal` aborts. Node's fetch holds a response only
+ * weakly once it has been returned, so an abort alone may not reach a body that is still being read: the body is
+ * cancelled here instead. A consumer that stops early cancels the body too.
+ */
+export async function* bodyChunks(body: ReadableStream<Uint8Array>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+  const reader = body.getReader();
+  const cancel = () => {
+    reader.cancel(signal.reason).catch(() => {});
+  };
+  signal.addEventListener('abort', cancel, { once: true });
+  let done = false;
+  try {
+    if (signal.aborted) throw signal.reason;
+    for (;;) {
+      const next = await reader.read();
+      if (signal.aborted) throw signal.reason;
+      if (next.done) break;
+      yield next.value;
+    }
+    done = true;
+  } finally {
+    signal.removeEventListener('abort', cancel);
+    if (!done) cancel();
+  }
+}
+
 /** The body of `res` as UTF-8 text, refusing (and cancelling) a body longer than `maxBytes`. */
-export async function readBounded(res: Response, maxBytes: number, code: ErrorCode): Promise<string> {
+async function readBounded(res: Response, maxBytes: number, code: ErrorCode, signal: AbortSignal): Promise<string> {
   const declared = Number(res.headers.get('content-length') ?? 0);
   if (declared > maxBytes || res.body === null) {
     await res.body?.cancel();
@@ -74,7 +101,7 @@ export async function readBounded(res: Response, maxBytes: number, code: ErrorCo
   }
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for await (const chunk of res.body) {
+  for await (const chunk of bodyChunks(res.body, signal)) {
     total += chunk.byteLength;
     if (total > maxBytes) throw new WritError(code, { detail: `${res.url}: body exceeds ${maxBytes} bytes` });
     chunks.push(chunk);

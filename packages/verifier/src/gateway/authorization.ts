@@ -69,17 +69,33 @@ export interface ErrorResponse {
   readonly body: { readonly error: string; readonly error_description: string };
 }
 
-// RFC 9110 §11.2: auth-scheme is a token; RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+"
-// / "/" ) *"=".
-const CREDENTIALS = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?: +(.*))?$/;
+// RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token; b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" /
+// "/" ) *"=".
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 // RFC 9110 §7.2 Host: uri-host [ ":" port ], uri-host a reg-name, IPv4 or IP-literal.
 const HOST = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/;
-const OWS = /^[ \t]+|[ \t]+$/g;
 const DEFAULT_DPOP_ALGS = ['EdDSA', 'ES256'];
 
 function invalidRequest(detail: string): WritError {
   return new WritError('ERR_INVALID_REQUEST', { detail });
+}
+
+/** `v` without leading and trailing optional whitespace (RFC 9110 §5.5: SP and HTAB). */
+function trimOws(v: string): string {
+  let start = 0;
+  let end = v.length;
+  while (start < end && (v.charCodeAt(start) === 0x20 || v.charCodeAt(start) === 0x09)) start++;
+  while (end > start && (v.charCodeAt(end - 1) === 0x20 || v.charCodeAt(end - 1) === 0x09)) end--;
+  return start === 0 && end === v.length ? v : v.slice(start, end);
+}
+
+/** The scheme of credentials (RFC 9110 §11.4, compared case-insensitively) when it is `Bearer` or `DPoP`. */
+function schemeOf(credentials: string): 'Bearer' | 'DPoP' | undefined {
+  const space = credentials.indexOf(' ');
+  const name = space === -1 ? credentials : credentials.slice(0, space);
+  if (name.length !== 6 && name.length !== 4) return undefined;
+  const lower = name.toLowerCase();
+  return lower === 'bearer' ? 'Bearer' : lower === 'dpop' ? 'DPoP' : undefined;
 }
 
 /** Every value of header field `name` (lower case), one per field line as received. */
@@ -89,7 +105,7 @@ function fieldValues(request: GatewayRequest, name: string): string[] {
     const values: string[] = [];
     for (let i = 0; i + 1 < raw.length; i += 2) {
       const field = raw[i]!;
-      if (field.length === name.length && field.toLowerCase() === name) values.push(raw[i + 1]!.replace(OWS, ''));
+      if (field.length === name.length && field.toLowerCase() === name) values.push(trimOws(raw[i + 1]!));
     }
     return values;
   }
@@ -107,8 +123,7 @@ function firstListValue(request: GatewayRequest, name: string): string | undefin
 export function presentedScheme(request: GatewayRequest): 'Bearer' | 'DPoP' | undefined {
   const v = request.headers.authorization;
   const value = typeof v === 'string' ? v : v?.[0];
-  const scheme = value === undefined ? undefined : CREDENTIALS.exec(value)?.[1]?.toLowerCase();
-  return scheme === 'bearer' ? 'Bearer' : scheme === 'dpop' ? 'DPoP' : undefined;
+  return value === undefined ? undefined : schemeOf(value);
 }
 
 /**
@@ -133,13 +148,13 @@ export function readCredentials(request: GatewayRequest, maxTokenSize = 8192): C
   if (fields.length === 0) throw new WritError('ERR_TOKEN_MISSING');
   if (fields.length > 1) throw invalidRequest('more than one Authorization field');
   const field = fields[0]!;
-  // The size bound comes before any pattern runs over the value (scheme, space and token).
+  // The size bound comes before any pattern runs over the value (scheme, spaces and token).
   if (field.length > maxTokenSize + 16) throw new WritError('ERR_TOKEN_TOO_LARGE');
-  const m = CREDENTIALS.exec(field);
-  const name = m?.[1]?.toLowerCase();
-  const scheme = name === 'bearer' ? 'Bearer' : name === 'dpop' ? 'DPoP' : undefined;
+  const scheme = schemeOf(field);
   if (scheme === undefined) throw new WritError('ERR_TOKEN_MISSING', { detail: 'unsupported authorization scheme' });
-  const token = m![2] ?? '';
+  let start = scheme.length;
+  while (field.charCodeAt(start) === 0x20) start++;
+  const token = field.slice(start);
   if (token.length > maxTokenSize) throw new WritError('ERR_TOKEN_TOO_LARGE');
   if (!B64TOKEN.test(token)) throw new WritError('ERR_TOKEN_MALFORMED', { detail: 'credentials are not token68' });
   const proofs = fieldValues(request, 'dpop');

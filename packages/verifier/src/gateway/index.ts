@@ -21,6 +21,11 @@ export { type ExpressLikeRequest, type WritExpressHandler, writExpress } from '.
 export { type WritFastifyOptions, type WritPreHandler, writFastify, writPreHandler } from './fastify.js';
 export { RemoteJwks, type RemoteJwksOptions, type RemoteJwksStats } from './jwks.js';
 export {
+  ProvenanceChecker,
+  type ProvenanceCheckerOptions,
+  type ProvenanceStats,
+} from './provenance.js';
+export {
   parseRevocation,
   type Revocation,
   type RevocationKind,

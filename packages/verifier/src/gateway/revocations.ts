@@ -16,7 +16,7 @@ import { checkOptionNames, clockOption, configError, intOption } from '../core/_
 import { toWritError, WritError } from '../core/errors.js';
 import type { AccessTokenClaims } from '../core/jwt/claims.js';
 import type { TokenKeyInfo } from '../core/jwt/verify.js';
-import { issuerRequest, jsonObject, sleep, type UrlSource, urlSourceOption } from './_http.js';
+import { bodyChunks, issuerRequest, jsonObject, sleep, type UrlSource, urlSourceOption } from './_http.js';
 import { readSse } from './_sse.js';
 import type { TokenSource } from './client-credentials.js';
 import { parseRevocation, type Revocation, RevocationSet } from './revocation-set.js';
@@ -301,7 +301,7 @@ export class RevocationFeed {
       this.#connects++;
       this.#streaming = true;
       idle.refresh();
-      for await (const event of readSse(res.body, MAX_EVENT_BYTES)) {
+      for await (const event of readSse(bodyChunks(res.body, controller.signal), MAX_EVENT_BYTES)) {
         idle.refresh();
         if (event.event === 'revocation') {
           this.#apply(parseRevocation(jsonObject(event.data, 'ERR_REVOCATION_UNAVAILABLE', 'revocation event')));

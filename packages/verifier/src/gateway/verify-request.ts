@@ -28,6 +28,7 @@ import {
 } from './authorization.js';
 import { ClientCredentials, type TokenSource } from './client-credentials.js';
 import { RemoteJwks, type RemoteJwksStats } from './jwks.js';
+import { ProvenanceChecker, type ProvenanceStats } from './provenance.js';
 import { RevocationFeed, type RevocationFeedStats } from './revocations.js';
 import { type UsageEvent, UsageReporter, type UsageStats, usageContext } from './usage.js';
 
@@ -82,6 +83,11 @@ export interface WritGatewayOptions {
   usage?:
     | false
     | { strict?: boolean; batchSize?: number; flushInterval?: number; maxQueue?: number; maxInFlight?: number };
+  /**
+   * Strict provenance: refuse tokens whose issuance record the ledger does not prove, checked against the log's
+   * pinned verifier key (published by the operator, or `GET /ledger/key` checked once out of band). Off by default.
+   */
+  provenance?: false | { logKey: string; origin?: string; maxEntries?: number };
   /** DPoP proof checks (RFC 9449): algorithms, ages, replay cache, server nonces. */
   dpop?: DpopVerifierOptions;
   /** The `realm` of `WWW-Authenticate` challenges. */
@@ -110,6 +116,7 @@ export interface GatewayStats {
   readonly jwks: RemoteJwksStats | undefined;
   readonly revocations: RevocationFeedStats | undefined;
   readonly usage: UsageStats | undefined;
+  readonly provenance: ProvenanceStats | undefined;
 }
 
 const OPTION_NAMES = [
@@ -127,6 +134,7 @@ const OPTION_NAMES = [
   'jwks',
   'revocations',
   'usage',
+  'provenance',
   'dpop',
   'realm',
   'origin',
@@ -138,6 +146,10 @@ const OPTION_NAMES = [
 const REVOCATION_OPTIONS = ['maxStaleness', 'failOpen', 'stream', 'pollInterval', 'idleTimeout', 'maxEntries'];
 const USAGE_OPTIONS = ['strict', 'batchSize', 'flushInterval', 'maxQueue', 'maxInFlight'];
 const REALM = /^[\x20-\x7e]*$/;
+/** Usage contexts are remembered for this many URLs (up to 512 characters) per method, then forgotten at once. */
+const CONTEXT_CACHE_ENTRIES = 1024;
+const CONTEXT_CACHE_METHODS = 16;
+const CONTEXT_CACHE_URL_LENGTH = 512;
 
 /**
  * Failures that come only after the token's signature verified (the core checks claims, binding, revocation and
@@ -152,7 +164,8 @@ function authenticDenial(code: ErrorCode): boolean {
     code === 'ERR_TOKEN_REVOKED' ||
     code === 'ERR_INSUFFICIENT_SCOPE' ||
     code === 'ERR_AUTHORIZATION_DETAILS_MISMATCH' ||
-    code === 'ERR_PROVENANCE_MISSING'
+    code === 'ERR_PROVENANCE_MISSING' ||
+    code === 'ERR_PROVENANCE_UNPROVEN'
   );
 }
 
@@ -168,10 +181,14 @@ export class WritGateway {
   readonly #jwks: RemoteJwks | undefined;
   readonly #revocations: RevocationFeed | undefined;
   readonly #usage: UsageReporter | undefined;
+  readonly #provenance: ProvenanceChecker | undefined;
   readonly #strictUsage: boolean;
   readonly #onError: (error: WritError) => void;
   readonly #now: () => number;
   readonly #closing = new AbortController();
+  /** Usage contexts by method, then URL. */
+  readonly #contexts = new Map<string, Map<string, string>>();
+  #closed = false;
 
   constructor(options: WritGatewayOptions) {
     checkOptionNames('WritGateway', options, OPTION_NAMES);
@@ -246,6 +263,18 @@ export class WritGateway {
     }
     this.#strictUsage = strict;
 
+    const provenance = options.provenance ?? false;
+    if (provenance !== false) {
+      if (typeof provenance !== 'object' || provenance === null) throw configError('provenance', 'must be an object');
+      this.#provenance = new ProvenanceChecker({
+        ...provenance,
+        ledger: endpoint('writ_ledger_endpoint'),
+        timeout,
+        signal,
+        now,
+      });
+    }
+
     this.verifier = new Verifier({
       issuer,
       audience: this.#audiences,
@@ -256,6 +285,7 @@ export class WritGateway {
       maxTokenLifetime: options.maxTokenLifetime,
       maxTokenSize: options.maxTokenSize,
       requiredScopes: options.scopes,
+      requireProvenance: this.#provenance !== undefined,
       isRevoked: this.#revocations?.isRevoked,
       cache: options.cache,
       dpop: options.dpop,
@@ -285,19 +315,24 @@ export class WritGateway {
    * `WritError` whose status and challenge {@link WritGateway.challenge} gives. Never rejects with anything else.
    */
   async verifyRequest(request: GatewayRequest, route: RouteOptions = {}): Promise<VerifiedAccessToken> {
-    if (this.#closing.signal.aborted) throw new WritError('ERR_SHUTTING_DOWN');
-    const credentials = readCredentials(request, this.#maxTokenSize);
-    const method = request.method ?? 'GET';
-    const url = credentials.scheme === 'DPoP' || this.#usage !== undefined ? requestUrl(request, this.#url) : undefined;
-    const context = verifyContext(credentials, method, url);
-    if (route.scopes !== undefined) context.scopes = route.scopes;
+    if (this.#closed) throw new WritError('ERR_SHUTTING_DOWN');
+    let token: string | undefined;
+    let method = 'GET';
+    let url: string | undefined;
     let verified: VerifiedAccessToken;
     try {
-      verified = await this.verifier.verify(credentials.token, context);
+      const credentials = readCredentials(request, this.#maxTokenSize);
+      method = request.method ?? 'GET';
+      if (credentials.scheme === 'DPoP' || this.#usage !== undefined) url = requestUrl(request, this.#url);
+      const context = verifyContext(credentials, method, url);
+      if (route.scopes !== undefined) context.scopes = route.scopes;
+      token = credentials.token;
+      verified = await this.verifier.verify(token, context);
+      if (this.#provenance !== undefined) await this.#provenance.check(verified.claims);
     } catch (e) {
       const error = toWritError(e);
-      if (this.#usage !== undefined && authenticDenial(error.code)) {
-        this.#recordDenial(credentials.token, error.code, method, url!);
+      if (this.#usage !== undefined && token !== undefined && authenticDenial(error.code)) {
+        this.#recordDenial(token, error.code, method, url!);
       }
       throw error;
     }
@@ -330,24 +365,57 @@ export class WritGateway {
 
   /** Counters and freshness of the JWKS cache, the revocation feed and the usage reporter. */
   get stats(): GatewayStats {
-    return { jwks: this.#jwks?.stats, revocations: this.#revocations?.stats, usage: this.#usage?.stats };
+    return {
+      jwks: this.#jwks?.stats,
+      revocations: this.#revocations?.stats,
+      usage: this.#usage?.stats,
+      provenance: this.#provenance?.stats,
+    };
   }
 
-  /** Stops the feed and the timers, sends the usage events still queued; later requests fail with `ERR_SHUTTING_DOWN`. */
+  /**
+   * Stops the feed and the timers and sends the usage events still queued (the issuer stays reachable for that),
+   * then aborts whatever is still in flight; later requests fail with `ERR_SHUTTING_DOWN`.
+   */
   async close(): Promise<void> {
-    this.#closing.abort();
+    this.#closed = true;
     await Promise.all([this.#revocations?.close(), this.#usage?.close()]);
+    this.#closing.abort();
   }
 
   #event(claims: Readonly<AccessTokenClaims>, decision: 'allow' | 'deny', method: string, url: string): UsageEvent {
-    const aud = typeof claims.aud === 'string' ? [claims.aud] : claims.aud;
     return {
       jti: claims.jti,
-      aud: this.#audiences.find((a) => aud?.includes(a)) ?? this.#audiences[0]!,
+      aud: this.#audienceOf(claims.aud),
       decision,
       time: this.#now(),
-      context: usageContext(method, url),
+      context: this.#context(method, url),
     };
+  }
+
+  /** This gateway's audience that a token's `aud` contains (the first configured one when none does). */
+  #audienceOf(aud: unknown): string {
+    const audiences = this.#audiences;
+    if (typeof aud === 'string') return audiences.includes(aud) ? aud : audiences[0]!;
+    return (Array.isArray(aud) && audiences.find((a) => aud.includes(a))) || audiences[0]!;
+  }
+
+  /** {@link usageContext}, remembered: a service sees the same few request lines again and again. */
+  #context(method: string, url: string): string {
+    if (url.length > CONTEXT_CACHE_URL_LENGTH) return usageContext(method, url);
+    let byUrl = this.#contexts.get(method);
+    if (byUrl === undefined) {
+      if (this.#contexts.size >= CONTEXT_CACHE_METHODS) this.#contexts.clear();
+      byUrl = new Map();
+      this.#contexts.set(method, byUrl);
+    }
+    let context = byUrl.get(url);
+    if (context === undefined) {
+      if (byUrl.size >= CONTEXT_CACHE_ENTRIES) byUrl.clear();
+      context = usageContext(method, url);
+      byUrl.set(url, context);
+    }
+    return context;
   }
 
   /** A denial of an authentic token: its claims are read again from the token that just verified. */
@@ -359,9 +427,7 @@ export class WritGateway {
       return;
     }
     if (!isJsonObject(claims) || typeof claims.jti !== 'string' || claims.jti === '') return;
-    const aud = typeof claims.aud === 'string' || Array.isArray(claims.aud) ? claims.aud : [];
-    const event = this.#event({ ...claims, aud } as AccessTokenClaims, 'deny', method, url);
-    this.#usage!.record({ ...event, code });
+    this.#usage!.record({ ...this.#event(claims as AccessTokenClaims, 'deny', method, url), code });
   }
 }
 

@@ -1,11 +1,12 @@
-// Express and Fastify apps on real sockets, guarded by the gateway against the fixture issuer: allowed, refused,
-// revoked within the bound, feed lost and recovered, DPoP, and hostile requests (never a 500, never a hang).
+// Express and Fastify apps on real sockets, guarded by the gateway: allowed, refused, revoked within the bound, DPoP,
+// and hostile requests (never a 500, never a hang), against any issuer (`startIssuer`); feed lost and recovered,
+// against the fixture issuer, which can fail on purpose.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { WritGateway } from '../../src/gateway/index.js';
 import { type App, eventually, FRAMEWORKS, gatewayFor, send, sendRaw } from './helpers/apps.js';
 import { dpopKey, dpopProof } from './helpers/dpop.js';
-import { type FixtureIssuer, startFixtureIssuer } from './helpers/issuer.js';
+import { type Issuer, startFixtureIssuer, startIssuer } from './helpers/issuer.js';
 
 const MAX_STALENESS = 2;
 /** The issue's propagation bound for an SSE-fed middleware is 100 ms at p99; a shared test machine gets 500 ms. */
@@ -15,12 +16,12 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 for (const framework of FRAMEWORKS) {
   describe(`${framework.name} middleware`, () => {
-    let issuer: FixtureIssuer;
+    let issuer: Issuer;
     let gateway: WritGateway;
     let app: App;
 
     before(async () => {
-      issuer = await startFixtureIssuer({ heartbeatMs: 200 });
+      issuer = await startIssuer();
       gateway = gatewayFor(issuer, { revocations: { maxStaleness: MAX_STALENESS } });
       await gateway.ready();
       app = await framework.start(gateway);
@@ -32,7 +33,7 @@ for (const framework of FRAMEWORKS) {
     });
 
     test('a valid token with the route scope is allowed; the handler sees the verified token', async () => {
-      const res = await fetch(`${app.url}/read`, { headers: bearer(issuer.sign({ scope: 'read write' })) });
+      const res = await fetch(`${app.url}/read`, { headers: bearer(await issuer.issueToken({ scope: 'read write' })) });
       assert.equal(res.status, 200);
       assert.deepEqual(await res.json(), { sub: 'user-1', scope: 'read write', binding: 'bearer' });
       // Routes without the middleware are untouched.
@@ -49,7 +50,7 @@ for (const framework of FRAMEWORKS) {
     });
 
     test('an invalid token: 401 invalid_token with a fixed description', async () => {
-      const token = issuer.sign();
+      const token = await issuer.issueToken();
       const forged = `${token.slice(0, -4)}AAAA`;
       const res = await fetch(`${app.url}/read`, { headers: bearer(forged) });
       assert.equal(res.status, 401);
@@ -61,22 +62,25 @@ for (const framework of FRAMEWORKS) {
         error: 'invalid_token',
         error_description: 'The access token signature is invalid',
       });
-      const otherAudience = issuer.sign({ aud: 'https://other.example' });
+      const otherAudience = await issuer.issueToken({ aud: 'https://other.example' });
       assert.equal((await fetch(`${app.url}/read`, { headers: bearer(otherAudience) })).status, 401);
     });
 
     test('a token without the route scope: 403 insufficient_scope naming the scope', async () => {
-      const res = await fetch(`${app.url}/admin`, { headers: bearer(issuer.sign({ scope: 'read' })) });
+      const res = await fetch(`${app.url}/admin`, { headers: bearer(await issuer.issueToken({ scope: 'read' })) });
       assert.equal(res.status, 403);
       assert.equal(
         res.headers.get('www-authenticate'),
         'Bearer realm="api", error="insufficient_scope", error_description="The access token lacks a required scope", scope="admin"',
       );
-      assert.equal((await fetch(`${app.url}/admin`, { headers: bearer(issuer.sign({ scope: 'admin' })) })).status, 200);
+      assert.equal(
+        (await fetch(`${app.url}/admin`, { headers: bearer(await issuer.issueToken({ scope: 'admin' })) })).status,
+        200,
+      );
     });
 
     test(`a revoked token is refused within ${REVOCATION_BOUND_MS} ms of the revocation (SSE)`, async () => {
-      const token = issuer.sign();
+      const token = await issuer.issueToken();
       const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString());
       assert.equal((await fetch(`${app.url}/read`, { headers: bearer(token) })).status, 200);
       const t0 = performance.now();
@@ -89,7 +93,7 @@ for (const framework of FRAMEWORKS) {
       assert.match(res.headers.get('www-authenticate') ?? '', /error_description="The access token was revoked"/);
       assert.ok(elapsed < REVOCATION_BOUND_MS, `refused ${elapsed.toFixed(0)} ms after the revocation`);
       // Other tokens of the same subject still pass; a subject revocation covers tokens issued up to `before`.
-      const other = issuer.sign({ sub: 'user-revoked' });
+      const other = await issuer.issueToken({ sub: 'user-revoked' });
       assert.equal((await fetch(`${app.url}/read`, { headers: bearer(other) })).status, 200);
       await issuer.revoke({ kind: 'sub', value: 'user-revoked', before: Math.floor(Date.now() / 1000) });
       await eventually(
@@ -97,12 +101,12 @@ for (const framework of FRAMEWORKS) {
         REVOCATION_BOUND_MS,
         'subject revocation',
       );
-      assert.equal((await fetch(`${app.url}/read`, { headers: bearer(issuer.sign()) })).status, 200);
+      assert.equal((await fetch(`${app.url}/read`, { headers: bearer(await issuer.issueToken()) })).status, 200);
     });
 
     test('DPoP-bound token: allowed with a proof, refused without one or as Bearer', async () => {
       const key = dpopKey();
-      const token = issuer.sign({ sub: 'dpop-user', cnf: { jkt: key.jkt } });
+      const token = await issuer.issueToken({ sub: 'dpop-user', cnf: { jkt: key.jkt } });
       const url = `${app.url}/read`;
       const ok = await fetch(url, {
         headers: { authorization: `DPoP ${token}`, dpop: dpopProof(key, 'GET', url, token) },
@@ -129,7 +133,7 @@ for (const framework of FRAMEWORKS) {
 
     test('hostile requests get typed 4xx answers, never a 500 or a hang', async () => {
       const url = `${app.url}/read`;
-      const token = issuer.sign();
+      const token = await issuer.issueToken();
       const cases: Array<[string, Record<string, string | string[]>, number]> = [
         ['empty bearer', { authorization: 'Bearer' }, 401],
         ['bearer and space', { authorization: 'Bearer ' }, 401],

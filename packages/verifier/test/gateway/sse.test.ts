@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { bodyChunks } from '../../src/gateway/_http.js';
 import { readSse, type SseEvent, SseLineTooLong } from '../../src/gateway/_sse.js';
 
 async function parse(chunks: Array<string | Uint8Array>, maxLine = 1024): Promise<SseEvent[]> {
@@ -51,3 +52,35 @@ test('a line or an event beyond the bound ends the stream with an error', async 
   await assert.rejects(parse(['data: 1234567890\n'.repeat(10)], 64), SseLineTooLong);
   assert.equal((await parse(['data: 1234567890\n'.repeat(3), '\n'], 64)).length, 1);
 });
+
+test('a body that never ends is cut by its signal, whatever holds the response', async () => {
+  let cancelled: unknown;
+  const tick = new TextEncoder().encode(': tick\n');
+  const body = new ReadableStream<Uint8Array>({
+    pull: async (c) => {
+      await new Promise((r) => setTimeout(r, 5));
+      if (cancelled === undefined) c.enqueue(tick);
+    },
+    cancel: (reason) => {
+      cancelled = reason;
+    },
+  });
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(new Error('closing')), 30);
+  await assert.rejects(parse2(readSse(bodyChunks(body, controller.signal), 1024)), /closing/);
+  assert.match(String(cancelled), /closing/);
+  // A consumer that stops early cancels the body as well.
+  let stopped = false;
+  const endless = new ReadableStream<Uint8Array>({
+    pull: (c) => c.enqueue(new TextEncoder().encode('data: x\n\n')),
+    cancel: () => {
+      stopped = true;
+    },
+  });
+  for await (const _ of readSse(bodyChunks(endless, new AbortController().signal), 1024)) break;
+  assert.equal(stopped, true);
+});
+
+async function parse2(events: AsyncIterable<SseEvent>): Promise<void> {
+  for await (const _ of events);
+}

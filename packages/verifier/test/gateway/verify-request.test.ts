@@ -58,7 +58,7 @@ test('every option is validated before anything starts: no request reaches the i
       );
     }
     await new Promise((r) => setTimeout(r, 100));
-    assert.deepEqual(issuer.counts, { metadata: 0, jwks: 0, token: 0, poll: 0, stream: 0, usage: 0 });
+    assert.deepEqual(issuer.counts, { metadata: 0, jwks: 0, token: 0, poll: 0, stream: 0, usage: 0, ledger: 0 });
   } finally {
     await issuer.close();
   }
@@ -173,6 +173,8 @@ test('a key source of your own, route scopes, and close', async () => {
     assert.equal(e.scope, 'admin');
     await rejectsCode(gateway.verifyRequest(request(issuer.sign({ scope: 'write' }))), 'ERR_INSUFFICIENT_SCOPE');
     assert.equal(gateway.stats.jwks, undefined);
+    // Even a request object without headers (a caller's bug) gives a WritError, never another exception.
+    await rejectsCode(gateway.verifyRequest({} as GatewayRequest), 'ERR_INTERNAL');
   } finally {
     await gateway.close();
   }

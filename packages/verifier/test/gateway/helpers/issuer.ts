@@ -2,14 +2,25 @@
 // with the real core (KeySchedule signs the tokens and publishes the JWKS; a Verifier checks the gateway's own
 // `writ:verifier` token). Tests that only need an issuer use the `Issuer` interface, so they can be pointed at a
 // real `writ serve` later; the fault switches (`feed`, `usage`, `jwks`) are this fixture's own.
+import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  type AccessTokenClaims,
   type AccessTokenRequest,
   AccessTokenSigner,
+  ed25519NoteSigner,
+  ed25519VerifierKey,
+  encodeRecord,
+  inclusionProof,
   type Jwks,
   KeySchedule,
+  leafHash,
+  MerkleFrontier,
+  type NoteSigner,
   Secret,
+  signCheckpoint,
+  tokenClaimsHash,
   Verifier,
   WritError,
 } from '../../../src/index.js';
@@ -44,6 +55,71 @@ interface Stream {
   silent: boolean;
 }
 
+/** The canonical bytes of the `token.issued` record of `claims`. */
+function issuedRecord(claims: AccessTokenClaims, kid?: string): Buffer {
+  return encodeRecord({
+    v: 1,
+    type: 'token.issued',
+    time: Date.now(),
+    jti: claims.jti,
+    token_kind: 'access',
+    format: 'jwt',
+    client_id: claims.client_id,
+    aud: typeof claims.aud === 'string' ? [claims.aud] : claims.aud,
+    iat: claims.iat,
+    exp: claims.exp,
+    ...(kid === undefined ? {} : { kid }),
+    claims_hash: tokenClaimsHash(claims),
+    grant_type: 'client_credentials',
+  });
+}
+
+/** The fixture's ledger: records in memory, a real Merkle tree, checkpoints signed with a real note key. */
+class FixtureLedger {
+  readonly origin = 'fixture.example/ledger';
+  /** The verifier key a strict gateway pins. */
+  readonly verifierKey: string;
+  readonly #signer: NoteSigner;
+  readonly #entries: Buffer[] = [];
+  readonly #nodes = new Map<string, Buffer>();
+  readonly #frontier = new MerkleFrontier();
+
+  constructor() {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    this.#signer = ed25519NoteSigner(this.origin, privateKey);
+    this.verifierKey = ed25519VerifierKey(this.origin, publicKey);
+  }
+
+  get size(): number {
+    return this.#entries.length;
+  }
+
+  /** Appends the issuance record of `claims`; returns its index. */
+  logIssued(claims: AccessTokenClaims, kid: string): number {
+    const bytes = issuedRecord(claims, kid);
+    this.#frontier.append(leafHash(bytes), (level, index, hash) => this.#nodes.set(`${level}/${index}`, hash));
+    this.#entries.push(bytes);
+    return this.#entries.length - 1;
+  }
+
+  checkpoint(): string {
+    return signCheckpoint(
+      { origin: this.origin, size: this.size, root: this.#frontier.root(), extensions: [] },
+      this.#signer,
+    );
+  }
+
+  entry(index: number): Buffer | undefined {
+    return this.#entries[index];
+  }
+
+  async proof(index: number, size: number): Promise<Buffer[]> {
+    return inclusionProof(index, size, {
+      readNodes: (ids) => ids.map(({ level, index: i }) => this.#nodes.get(`${level}/${i}`)!),
+    });
+  }
+}
+
 /** A recorded `POST /usage`. */
 export interface UsagePost {
   readonly durable: boolean;
@@ -55,6 +131,8 @@ export interface FixtureOptions {
   heartbeatMs?: number;
   /** Token lifetime of the gateway's own tokens in seconds (default 300). */
   verifierTokenLifetime?: number;
+  /** Keep every usage event received (default true); false only counts them (benchmarks). */
+  retainUsage?: boolean;
 }
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -83,6 +161,7 @@ export class FixtureIssuer implements Issuer {
   readonly #verifier: Verifier;
   readonly #heartbeatMs: number;
   readonly #verifierTokenLifetime: number;
+  readonly #retainUsage: boolean;
   readonly #revocations: StoredRevocation[] = [];
   readonly #streams = new Set<Stream>();
   readonly #hanging = new Set<ServerResponse>();
@@ -90,7 +169,9 @@ export class FixtureIssuer implements Issuer {
   #seq = 0;
 
   /** Counters of requests served, by endpoint. */
-  readonly counts = { metadata: 0, jwks: 0, token: 0, poll: 0, stream: 0, usage: 0 };
+  readonly counts = { metadata: 0, jwks: 0, token: 0, poll: 0, stream: 0, usage: 0, ledger: 0 };
+  /** Usage events accepted. */
+  usageAccepted = 0;
   /** `Last-Event-ID` of every stream request (undefined when absent). */
   readonly streamResumes: Array<string | undefined> = [];
   /** Every usage post received. */
@@ -119,12 +200,21 @@ export class FixtureIssuer implements Issuer {
 
   /** Usage endpoint behaviour. */
   readonly usage = { delayMs: 0, failStatus: undefined as number | undefined };
+  /** The ledger, and what its endpoints do wrong on purpose. */
+  readonly ledger = new FixtureLedger();
+  readonly ledgerFaults = {
+    /** Answer 503 to every ledger request. */
+    down: false,
+    /** Serve, for any index, a made-up `token.issued` record of the token with this jti and claims (a lying ledger). */
+    forgedEntry: undefined as AccessTokenClaims | undefined,
+  };
 
   constructor(server: Server, url: string, options: FixtureOptions) {
     this.#server = server;
     this.url = url;
     this.#heartbeatMs = options.heartbeatMs ?? 5000;
     this.#verifierTokenLifetime = options.verifierTokenLifetime ?? 300;
+    this.#retainUsage = options.retainUsage ?? true;
     this.keys = new KeySchedule({
       roots: [{ generation: 1, secret: new Secret(Buffer.alloc(32, 42), 'fixture-root') }],
       maxTokenLifetime: 3600,
@@ -137,7 +227,11 @@ export class FixtureIssuer implements Issuer {
 
   /** Signs a token (audience `https://api.example`, scope `read` unless given). */
   sign(request: Partial<AccessTokenRequest> = {}): string {
-    const claims = this.signer.claims({
+    return this.signer.sign(this.#claims(request)).token;
+  }
+
+  #claims(request: Partial<AccessTokenRequest>): AccessTokenClaims {
+    return this.signer.claims({
       sub: 'user-1',
       aud: API_AUDIENCE,
       clientId: 'client-1',
@@ -145,6 +239,17 @@ export class FixtureIssuer implements Issuer {
       lifetime: 600,
       ...request,
     });
+  }
+
+  /** Signs a token whose issuance record is in the ledger first, as the issuer does (DESIGN.md invariant 1). */
+  signLogged(request: Partial<AccessTokenRequest> = {}): string {
+    const claims = this.#claims(request);
+    const index = this.ledger.logIssued(claims, this.keys.signingKey().kid);
+    return this.signer.sign({ ...claims, provenance: { log: this.ledger.origin, index } }).token;
+  }
+
+  /** Signs claims as given (a token minted outside the issuer, with the right key). */
+  signClaims(claims: AccessTokenClaims): string {
     return this.signer.sign(claims).token;
   }
 
@@ -242,6 +347,7 @@ export class FixtureIssuer implements Issuer {
       return url.pathname === '/revocations' ? this.#poll(url, res) : this.#stream(req, res);
     }
     if (route === 'POST /usage') return this.#usage(req, url, res);
+    if (req.method === 'GET' && url.pathname.startsWith('/ledger/')) return this.#ledger(url, res);
     json(res, 404, { error: 'invalid_request', error_description: 'Not found' });
   }
 
@@ -306,18 +412,58 @@ export class FixtureIssuer implements Issuer {
       return json(res, this.usage.failStatus, { error: 'temporarily_unavailable' }, { 'retry-after': '1' });
     }
     const durable = url.searchParams.get('durable') === '1';
-    const first = this.usagePosts.reduce((n, p) => n + p.events.length, 0);
-    this.usagePosts.push({ durable, events: body.events });
+    const first = this.usageAccepted;
+    this.usageAccepted += body.events.length;
+    if (this.#retainUsage) this.usagePosts.push({ durable, events: body.events });
     if (durable) {
       return json(res, 200, { accepted: body.events.length, indexes: body.events.map((_, i) => first + i) });
     }
     json(res, 202, { accepted: body.events.length });
   }
 
+  /** The ledger endpoints of the protocol (`/ledger/key`, `/checkpoint`, `/entries`, `/proof/inclusion`). */
+  async #ledger(url: URL, res: ServerResponse): Promise<void> {
+    this.counts.ledger++;
+    if (this.ledgerFaults.down) return json(res, 503, { error: 'temporarily_unavailable' }, { 'retry-after': '1' });
+    const q = (name: string) => Number(url.searchParams.get(name));
+    const text = (body: string) => {
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(body);
+    };
+    const path = url.pathname.slice('/ledger'.length);
+    if (path === '/key') return text(`${this.ledger.verifierKey}\n`);
+    // Checkpoints are signed on demand here, so one always covers every entry (min_size is met when it can be).
+    if (path === '/checkpoint') return text(this.ledger.checkpoint());
+    if (path === '/entries') {
+      const entries = [];
+      for (let i = q('start'); i < Math.min(q('end'), this.ledger.size); i++) {
+        const forged = this.ledgerFaults.forgedEntry;
+        const data = forged ? issuedRecord(forged) : this.ledger.entry(i)!;
+        entries.push({ index: i, leaf: data.toString('base64'), record: JSON.parse(data.toString()) });
+      }
+      return json(res, 200, { entries });
+    }
+    if (path === '/proof/inclusion') {
+      const [index, size] = [q('index'), q('size')];
+      if (!(index < size && size <= this.ledger.size)) return json(res, 400, { error: 'invalid_request' });
+      const hashes = (await this.ledger.proof(index, size)).map((h) => h.toString('base64'));
+      return json(res, 200, { index, size, hashes });
+    }
+    json(res, 404, { error: 'invalid_request' });
+  }
+
   /** Every usage event received, in order. */
   get usageEvents(): Array<Record<string, unknown>> {
     return this.usagePosts.flatMap((p) => p.events);
   }
+}
+
+/**
+ * The issuer the middleware tests run against: this fixture, with a heartbeat every 200 ms. Point the tests at
+ * another implementation of the protocol (a real `writ serve`) by returning an {@link Issuer} for it here.
+ */
+export function startIssuer(): Promise<Issuer> {
+  return startFixtureIssuer({ heartbeatMs: 200 });
 }
 
 /** Starts the fixture on 127.0.0.1 (port 0). */
