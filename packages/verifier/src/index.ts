@@ -31,7 +31,6 @@ export type {
   Provenance,
 } from './core/jwt/claims.js';
 export { checkAuthorizationDetails } from './core/jwt/claims.js';
-export { accessTokenClaimsHash } from './core/jwt/claims-hash.js';
 export {
   type AccessTokenRequest,
   AccessTokenSigner,
