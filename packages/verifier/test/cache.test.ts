@@ -42,14 +42,3 @@ test('evictions follow least-recent use, whatever the sequence of operations', (
     }),
   );
 });
-
-test('a full cache evicts in constant time', () => {
-  const cache = new VerifiedTokenCache<number>({ maxEntries: 10_000 });
-  const keys = Array.from({ length: 100_000 }, (_, i) => VerifiedTokenCache.key(`token-${i}`));
-  const t0 = performance.now();
-  for (let i = 0; i < keys.length; i++) cache.set(keys[i]!, i, Number.MAX_SAFE_INTEGER, 600);
-  const perSet = ((performance.now() - t0) * 1000) / keys.length;
-  assert.equal(cache.size, 10_000);
-  // It took about 6 µs per set on the development machine when each eviction started a new iterator.
-  assert.ok(perSet < 3, `${perSet.toFixed(2)} µs per set`);
-});

@@ -14,8 +14,8 @@ import Fastify from 'fastify';
 import { addClient, basic, postForm, startTestServer, type TestServer } from '../helpers/server.js';
 
 const API = 'https://api.example';
-/** The issue's bound is 100 ms at p99 (measured by `npm run bench`); a shared test machine gets 1 s. */
-const REVOCATION_BOUND_MS = 1000;
+/** The issue's bound is 100 ms at p99 (`npm run bench -- propagation`); a shared test machine gets 2 s. */
+const REVOCATION_BOUND_MS = 2000;
 
 interface App {
   url: string;
