@@ -30,7 +30,7 @@ export type {
   Confirmation,
   Provenance,
 } from './core/jwt/claims.js';
-export { accessTokenClaimsHash } from './core/jwt/claims-hash.js';
+export { checkAuthorizationDetails } from './core/jwt/claims.js';
 export {
   type AccessTokenRequest,
   AccessTokenSigner,

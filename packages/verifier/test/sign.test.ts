@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import canonicalize from 'canonicalize';
-import { AccessTokenSigner, accessTokenClaimsHash, b64uDecode } from '../src/index.js';
+import { AccessTokenSigner, b64uDecode, tokenClaimsHash } from '../src/index.js';
 import { AUDIENCE, ISSUER, request, schedule, signer, T0, verifier } from './helpers/core.js';
 
 test('claims: RFC 9068 members, iat = nbf = now, 128-bit jti, optional members copied', () => {
@@ -90,12 +90,12 @@ test('MAC-signed tokens use the audience key and need exactly one audience', asy
 test('claims hash: SHA-256 of the RFC 8785 form without provenance', () => {
   const s = signer(schedule());
   const c = s.claims(request());
-  const h = accessTokenClaimsHash(c);
-  assert.equal(h.length, 32);
-  assert.deepEqual(accessTokenClaimsHash({ ...c, provenance: { log: 'l', index: 7 } }), h);
-  assert.deepEqual(h, createHash('sha256').update(canonicalize(c)!).digest());
+  const h = tokenClaimsHash(c);
+  assert.equal(Buffer.from(h, 'base64url').length, 32);
+  assert.equal(tokenClaimsHash({ ...c, provenance: { log: 'l', index: 7 } }), h);
+  assert.equal(h, createHash('sha256').update(canonicalize(c)!).digest('base64url'));
   // Member order does not matter; content does.
   const reordered = Object.fromEntries(Object.entries(c).reverse()) as typeof c;
-  assert.deepEqual(accessTokenClaimsHash(reordered), h);
-  assert.notDeepEqual(accessTokenClaimsHash({ ...c, sub: 'other' }), h);
+  assert.equal(tokenClaimsHash(reordered), h);
+  assert.notEqual(tokenClaimsHash({ ...c, sub: 'other' }), h);
 });

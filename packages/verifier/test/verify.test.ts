@@ -129,12 +129,11 @@ test('duplicate members in header or claims are refused', async () => {
   await rejects(v, token(headerText), 'ERR_JSON_DUPLICATE_KEY');
 });
 
-test('a 1 MiB token is refused before parsing, quickly', async () => {
+test('a 1 MiB token is refused before parsing', async () => {
   const v = verifier(keys);
-  const big = `${'a'.repeat(512 * 1024)}.${'b'.repeat(512 * 1024)}.c`;
-  const t0 = performance.now();
+  // Not even base64url: a parser would say ERR_TOKEN_MALFORMED; the size check comes first.
+  const big = `${'!'.repeat(512 * 1024)}.${'b'.repeat(512 * 1024)}.c`;
   await rejects(v, big, 'ERR_TOKEN_TOO_LARGE');
-  assert.ok(performance.now() - t0 < 50);
 });
 
 test('10,000-deep nested JSON fails with ERR_JSON_TOO_DEEP, in the header or in signed claims', async () => {

@@ -126,6 +126,7 @@ export const ERROR_CODES = Object.freeze({
   ERR_LEDGER_PUSHBACK: spec('temporarily_unavailable', 503, 'The ledger is busy; retry later'),
   ERR_LEDGER_UNAVAILABLE: spec('temporarily_unavailable', 503, 'The ledger is unavailable'),
   ERR_SHUTTING_DOWN: spec('temporarily_unavailable', 503, 'The service is shutting down'),
+  ERR_ISSUER_UNAVAILABLE: spec('temporarily_unavailable', 503, 'The token issuer is unavailable'),
 
   // --- Ledger, proofs and checkpoints ---
   ERR_PROOF_INVALID: spec('invalid_request', 400, 'The Merkle proof is invalid'),

@@ -79,13 +79,9 @@ export function readRepoFile(path: string): string {
   return readFileSync(file, 'utf8');
 }
 
-/** Reads a JSON file from the repository's `vectors/` folder; fails loudly when it is missing. */
-export function readVector(path: string): unknown {
-  return JSON.parse(readRepoFile(join('vectors', path)));
-}
-
 /** Signs arbitrary header and payload JSON text with a key (for crafting hostile tokens). */
 export { signSync as rawSign } from '../../src/core/_alg.js';
+export { readVector } from './vectors.js';
 
 /** Builds a compact JWS from header and payload (objects or raw JSON text), signed by `sign` (or unsigned). */
 export function craft(

@@ -63,7 +63,8 @@ export interface AccessTokenClaims {
 /** The claim checks a verifier applies, fixed at construction. */
 export interface ClaimsPolicy {
   readonly issuer: string;
-  readonly audiences: ReadonlySet<string>;
+  /** Accepted audiences; null accepts any (issuer-side introspection only). */
+  readonly audiences: ReadonlySet<string> | null;
   /** Allowed clock skew in seconds. */
   readonly clockTolerance: number;
   /** Maximum age (now - iat) in seconds. */
@@ -161,7 +162,7 @@ export function checkAccessTokenClaims(
     throw new WritError('ERR_JWT_LIFETIME_EXCEEDED', { claim: 'exp' });
   }
   if (payload.iss !== policy.issuer) throw new WritError('ERR_JWT_ISSUER_MISMATCH', { claim: 'iss' });
-  if (!audienceMatches(payload.aud as string | string[], policy.audiences)) {
+  if (policy.audiences && !audienceMatches(payload.aud as string | string[], policy.audiences)) {
     throw new WritError('ERR_JWT_AUDIENCE_MISMATCH', { claim: 'aud' });
   }
   if (policy.requireProvenance && payload.provenance === undefined) throw new WritError('ERR_PROVENANCE_MISSING');

@@ -8,7 +8,7 @@ import { type JwsAlgorithm, signAsync, signSync } from '../_alg.js';
 import { checkOptionNames, clockOption, configError, intOption, stringOption } from '../_options.js';
 import { b64uEncode } from '../encoding.js';
 import { WritError } from '../errors.js';
-import type { KeySchedule } from '../keys/schedule.js';
+import type { KeySchedule, SigningKey } from '../keys/schedule.js';
 import type { VerificationKey } from '../keys/source.js';
 import type { AccessTokenClaims, ActorClaim, AuthorizationDetail, Confirmation } from './claims.js';
 
@@ -44,6 +44,11 @@ export interface AccessTokenRequest {
 export interface SignOptions {
   /** Sign with the audience's HS256 key instead of the epoch key (the token must have exactly one audience). */
   mac?: boolean;
+  /**
+   * The epoch key to sign with, as returned by `KeySchedule.signingKey()` when the issuance record was written, so
+   * the record names the key that really signs even across an epoch boundary. Default: the current signing key.
+   */
+  key?: SigningKey;
 }
 
 /** A signed token and the key it was signed with. */
@@ -151,7 +156,10 @@ export class AccessTokenSigner {
       key = this.#keys.audienceMacKey(claims.aud);
       secret = key.key;
     } else {
-      const signing = this.#keys.signingKey();
+      const signing = options.key ?? this.#keys.signingKey();
+      if (options.key && this.#keys.resolve(options.key.kid) !== options.key) {
+        throw new WritError('ERR_INVALID_ARGUMENT', { detail: 'key is not a current key of this schedule' });
+      }
       key = signing;
       secret = signing.privateKey;
     }

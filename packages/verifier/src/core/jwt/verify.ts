@@ -25,7 +25,10 @@ import { type DecodeJwsPolicy, decodeJws, decodePayload, KEY_POINTER_HEADERS } f
 export interface VerifierOptions {
   /** The exact `iss` accepted. */
   issuer: string;
-  /** The audience(s) this verifier serves: a token's `aud` must contain one of them. */
+  /**
+   * The audience(s) this verifier serves: a token's `aud` must contain one of them. `'*'` accepts any audience; it
+   * is meant for the issuer's own introspection, whose caller checks `aud` itself — never use it in a resource server.
+   */
   audience: string | readonly string[];
   /** Where keys come from: a `KeySchedule`, a `StaticKeySource`, or the gateway's JWKS cache. */
   keys: KeySource;
@@ -44,10 +47,10 @@ export interface VerifierOptions {
   /** Refuse tokens without a `provenance` claim. */
   requireProvenance?: boolean;
   /**
-   * Revocation hook, consulted on every verification (cached or not). Return true for a revoked token. A throw
-   * (other than a `WritError`) fails closed with `ERR_REVOCATION_UNAVAILABLE`.
+   * Revocation hook, consulted on every verification (cached or not) with the claims and the key that signed them.
+   * Return true for a revoked token. A throw (other than a `WritError`) fails closed with `ERR_REVOCATION_UNAVAILABLE`.
    */
-  isRevoked?: (claims: AccessTokenClaims) => boolean | Promise<boolean>;
+  isRevoked?: (claims: AccessTokenClaims, key: TokenKeyInfo) => boolean | Promise<boolean>;
   /** The verified-token cache (default on, 10,000 entries / 16 MiB); `false` turns it off. */
   cache?: false | VerifiedTokenCacheOptions;
   /** DPoP proof verification for DPoP-bound tokens: options, or a shared {@link DpopVerifier}. */
@@ -72,6 +75,11 @@ export interface VerifyContext {
   authorization?: AuthorizationRequirement;
   /** SHA-256 thumbprint (base64url) of the TLS client certificate, for mTLS-bound tokens (RFC 8705 §3). */
   certificateThumbprint?: string;
+  /**
+   * Skip the sender-constraint check: for the issuer itself, when a token arrives as a parameter (introspection,
+   * token exchange) rather than as a credential. The caller checks `cnf` itself. Never set it in a resource server.
+   */
+  skipBinding?: boolean;
 }
 
 /** The key a token was verified with. */
@@ -168,7 +176,7 @@ export class Verifier {
     }
     this.#claims = Object.freeze({
       issuer: stringOption('issuer', options.issuer),
-      audiences: new Set(stringListOption('audience', options.audience)),
+      audiences: options.audience === '*' ? null : new Set(stringListOption('audience', options.audience)),
       clockTolerance: intOption('clockTolerance', options.clockTolerance, 60, 0, 3600),
       maxTokenAge: optionalSeconds('maxTokenAge', options.maxTokenAge),
       maxTokenLifetime: optionalSeconds('maxTokenLifetime', options.maxTokenLifetime),
@@ -212,7 +220,7 @@ export class Verifier {
     }
     const bound = this.#checkBinding(token, state.claims, context);
     const binding = isThenable(bound) ? await bound : bound;
-    if (this.#isRevoked) await this.#checkRevocation(state.claims);
+    if (this.#isRevoked) await this.#checkRevocation(state.claims, state.key);
     checkScopes(state.scopes, this.#requiredScopes);
     if (context.scopes !== undefined) {
       checkScopes(state.scopes, typeof context.scopes === 'string' ? context.scopes.split(' ') : context.scopes);
@@ -276,6 +284,7 @@ export class Verifier {
     claims: AccessTokenClaims,
     context: VerifyContext,
   ): TokenBinding | Promise<TokenBinding> {
+    if (context.skipBinding === true) return BEARER;
     const scheme = context.scheme ?? (context.dpopProof === undefined ? 'Bearer' : 'DPoP');
     const jkt = claims.cnf?.jkt;
     const x5t = claims.cnf?.['x5t#S256'];
@@ -302,10 +311,10 @@ export class Verifier {
     });
   }
 
-  async #checkRevocation(claims: AccessTokenClaims): Promise<void> {
+  async #checkRevocation(claims: AccessTokenClaims, key: TokenKeyInfo): Promise<void> {
     let revoked: boolean;
     try {
-      const r = this.#isRevoked!(claims);
+      const r = this.#isRevoked!(claims, key);
       revoked = typeof r === 'boolean' ? r : await r;
     } catch (cause) {
       if (isWritError(cause)) throw cause;

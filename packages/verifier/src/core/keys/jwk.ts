@@ -4,9 +4,11 @@
  * @module
  */
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { isJwsAlgorithm, type JwsAlgorithm, keyFitsAlg } from '../_alg.js';
 import type { ErrorCode } from '../errors.js';
 import { WritError } from '../errors.js';
 import { isJsonObject } from '../json.js';
+import type { VerificationKey } from './source.js';
 
 /** A public JSON Web Key as Writ publishes and accepts it. */
 export interface PublicJwk {
@@ -49,4 +51,23 @@ export function importPublicJwk(jwk: unknown, code: ErrorCode): KeyObject {
   } catch (cause) {
     throw new WritError(code, { cause, detail: 'jwk is not a valid public key' });
   }
+}
+
+const INFERRED_ALG: Readonly<Record<string, JwsAlgorithm>> = { 'OKP/Ed25519': 'EdDSA', 'EC/P-256': 'ES256' };
+
+/**
+ * The signature-verification key of one member of a JWK Set (RFC 7517 §5): `kid` required, `use` absent or `sig`,
+ * `alg` given (or inferred for OKP Ed25519 and EC P-256 keys) and never a MAC, a public key only, of the type the
+ * `alg` needs (RFC 8725 §3.1). Anything else fails with `code`, `detail` prefixed with `label`.
+ */
+export function jwkVerificationKey(jwk: unknown, code: ErrorCode, label: string): VerificationKey {
+  const fail = (detail: string) => new WritError(code, { detail: `${label}: ${detail}` });
+  if (!isJsonObject(jwk)) throw fail('not an object');
+  if (typeof jwk.kid !== 'string' || jwk.kid === '') throw fail('kid is required');
+  if (jwk.use !== undefined && jwk.use !== 'sig') throw fail('use must be "sig"');
+  const alg = jwk.alg ?? INFERRED_ALG[`${String(jwk.kty)}/${String(jwk.crv)}`];
+  if (!isJwsAlgorithm(alg) || alg === 'HS256') throw fail('alg is missing or not a signature algorithm');
+  const key = importPublicJwk(jwk, code);
+  if (!keyFitsAlg(key, alg)) throw fail(`key type does not fit ${alg}`);
+  return { kid: jwk.kid, alg, key };
 }

@@ -144,6 +144,26 @@ export class KeySchedule implements KeySource {
     return this.#current().jwks;
   }
 
+  /**
+   * The signing key of one generation and epoch, published or not (to name the `kid` of a past epoch in a
+   * revocation). Throws `ERR_INVALID_ARGUMENT` for an unknown generation.
+   */
+  keyAt(generation: number, epoch: number): SigningKey {
+    if (!this.#roots.has(generation) || !Number.isSafeInteger(epoch) || epoch < 0) {
+      throw new WritError('ERR_INVALID_ARGUMENT', { detail: `no key for generation ${generation}, epoch ${epoch}` });
+    }
+    return this.#pair(generation, epoch);
+  }
+
+  /** Every `kid` of the current window that belongs to `generation` (to revoke a generation's keys). */
+  windowKids(generation: number): string[] {
+    const first = Math.max(0, this.epoch() - this.#pastEpochs);
+    const kids: string[] = [];
+    if (!this.#roots.has(generation)) return kids;
+    for (let e = first; e <= this.epoch() + 1; e++) kids.push(this.#pair(generation, e).kid);
+    return kids;
+  }
+
   /** Changes when the epoch window moves (and keys may have left it). */
   get revision(): number {
     return this.#current().epoch;

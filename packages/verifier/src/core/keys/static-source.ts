@@ -4,11 +4,10 @@
  * @module
  */
 
-import { isJwsAlgorithm, type JwsAlgorithm, keyFitsAlg } from '../_alg.js';
+import { keyFitsAlg } from '../_alg.js';
 import { configError } from '../_options.js';
 import { WritError } from '../errors.js';
-import { isJsonObject } from '../json.js';
-import { importPublicJwk } from './jwk.js';
+import { jwkVerificationKey } from './jwk.js';
 import type { KeySource, VerificationKey } from './source.js';
 
 /** Options of {@link StaticKeySource}. */
@@ -19,25 +18,15 @@ export interface StaticKeySourceOptions {
   keys?: readonly VerificationKey[];
 }
 
-const INFERRED_ALG: Readonly<Record<string, JwsAlgorithm>> = { 'OKP/Ed25519': 'EdDSA', 'EC/P-256': 'ES256' };
-
-function jwkToKey(jwk: unknown, index: number): VerificationKey {
-  const name = `jwks.keys[${index}]`;
-  if (!isJsonObject(jwk)) throw configError(name, 'not an object');
-  if (typeof jwk.kid !== 'string' || jwk.kid === '') throw configError(name, 'kid is required');
-  if (jwk.use !== undefined && jwk.use !== 'sig') throw configError(name, 'use must be "sig"');
-  const alg = jwk.alg ?? INFERRED_ALG[`${String(jwk.kty)}/${String(jwk.crv)}`];
-  if (!isJwsAlgorithm(alg) || alg === 'HS256') throw configError(name, 'alg is missing or not a signature algorithm');
-  const key = importPublicJwk(jwk, 'ERR_CONFIG_INVALID');
-  return { kid: jwk.kid, alg, key };
-}
-
 /** A {@link KeySource} over a fixed set of keys, validated at construction (key type bound to `alg`, unique `kid`). */
 export class StaticKeySource implements KeySource {
   readonly #keys = new Map<string, VerificationKey>();
 
   constructor(options: StaticKeySourceOptions) {
-    const all = [...(options.jwks?.keys ?? []).map(jwkToKey), ...(options.keys ?? [])];
+    const fromJwks = (options.jwks?.keys ?? []).map((jwk, i) =>
+      jwkVerificationKey(jwk, 'ERR_CONFIG_INVALID', `jwks.keys[${i}]`),
+    );
+    const all = [...fromJwks, ...(options.keys ?? [])];
     if (all.length === 0) throw configError('StaticKeySource', 'no keys given');
     for (const k of all) {
       if (!keyFitsAlg(k.key, k.alg)) throw configError(`key ${k.kid}`, `key type does not fit ${k.alg}`);

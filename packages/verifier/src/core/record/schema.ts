@@ -26,6 +26,10 @@ const matching =
   (v) =>
     typeof v !== 'string' || !re.test(v) ? `: expected ${what}` : undefined;
 
+/** Repeated uses folded into one record: at least two (one use is a record without `count`). */
+const atLeastTwo: Check = (v) =>
+  Number.isSafeInteger(v) && (v as number) >= 2 ? undefined : ': expected an integer >= 2';
+
 const integer: Check = (v) =>
   Number.isSafeInteger(v) && (v as number) >= 0 ? undefined : ': expected a non-negative integer';
 
@@ -95,7 +99,7 @@ const base = { v: oneOf(RECORD_VERSION), type: text(), time: integer };
 const change = { action: oneOf('created', 'updated', 'deleted', 'secret_rotated'), actor };
 const used = object(
   { ...base, jti: text(), audience: text(1024), decision: oneOf('allow', 'deny') },
-  { error: matching(/^ERR_[A-Z0-9_]{1,60}$/, 'a Writ error code'), context_hash: digest },
+  { error: matching(/^ERR_[A-Z0-9_]{1,60}$/, 'a Writ error code'), context_hash: digest, count: atLeastTwo },
 );
 
 const SCHEMAS: Record<RecordType, Check> = {

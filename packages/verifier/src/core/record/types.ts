@@ -66,6 +66,12 @@ export interface TokenUsedRecord extends RecordBase {
   readonly error?: string;
   /** base64url SHA-256 of the request context the verifier saw (never the context itself). */
   readonly context_hash?: string;
+  /**
+   * How many identical uses (same token, audience, decision, error and context) this record stands for, when a
+   * verifier folded repeated uses within a short window into one record; absent for a single use. `time` is the
+   * first of them.
+   */
+  readonly count?: number;
 }
 
 /** Tokens were revoked. */

@@ -1,0 +1,237 @@
+/**
+ * Forward-auth: the check a proxy runs before each request it forwards — nginx `auth_request`, Traefik
+ * `ForwardAuth`, Envoy `ext_authz` (HTTP service). The original request comes from `X-Original-Method` /
+ * `X-Original-URI` (nginx), `X-Forwarded-Method` / `-Proto` / `-Host` / `-Uri` (Traefik), or, for Envoy, the check
+ * request itself (`/auth<original path>`, original method and host). Its needs come from the route rules of the
+ * configuration (host + path prefix + method → audience and scopes), or from the auth subrequest's own query string
+ * (`/auth?audience=…&scope=read%20write`), which only the proxy's configuration sets.
+ *
+ * Allow = exactly `200` with the configured upstream headers; deny = `401` with `WWW-Authenticate` (RFC 6750 /
+ * RFC 9449, `DPoP-Nonce` kept), or `403`. Verification is offline and local: the node's keys, its revocation set
+ * (fed by the change feed), and the verified-token cache. Every decision on a verified token is a `token.used`
+ * record (folded per second, see `usage-log.ts`).
+ *
+ * Only the proxy may reach this endpoint: it trusts the forwarded headers.
+ * @module
+ */
+import {
+  type AccessTokenClaims,
+  b64uDecode,
+  checkAuthorizationDetails,
+  DpopVerifier,
+  type ErrorCode,
+  isWritError,
+  MemoryReplayCache,
+  parseStrictJson,
+  utf8Decode,
+  type VerifiedAccessToken,
+  Verifier,
+  WritError,
+} from '@writ/verifier';
+import { errorResponse, presentedScheme, readCredentials, usageContext } from '@writ/verifier/gateway';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { HttpContext } from '../app.js';
+import type { RouteRule } from '../config.js';
+
+/** What the original request needs. */
+interface Needs {
+  audience: string;
+  scopes: string[];
+  public: boolean;
+}
+
+/** The original request, as the proxy describes it. */
+interface Original {
+  method: string;
+  host: string;
+  proto: string;
+  /** Path and query as sent by the client. */
+  target: string;
+  /** Normalised path (dot segments resolved, slashes merged), used for matching. */
+  path: string;
+}
+
+// Denials worth a ledger record: those raised after the token's signature verified (so its jti is genuine).
+const VERIFIED_DENIALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'ERR_TOKEN_REVOKED',
+  'ERR_INSUFFICIENT_SCOPE',
+  'ERR_AUTHORIZATION_DETAILS_MISMATCH',
+  'ERR_TOKEN_BINDING_MISSING',
+  'ERR_TOKEN_BINDING_MISMATCH',
+  'ERR_DPOP_PROOF_MISSING',
+  'ERR_DPOP_PROOF_INVALID',
+  'ERR_DPOP_HTM_MISMATCH',
+  'ERR_DPOP_HTU_MISMATCH',
+  'ERR_DPOP_ATH_MISMATCH',
+  'ERR_DPOP_IAT_INVALID',
+  'ERR_DPOP_REPLAYED',
+  'ERR_DPOP_NONCE_REQUIRED',
+]);
+
+const HOST = /^(?:[A-Za-z0-9\-._~]|%[0-9A-Fa-f]{2})+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/;
+const METHOD = /^[A-Z]{1,16}$/;
+
+function header(req: FastifyRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  if (Array.isArray(v)) throw new WritError('ERR_INVALID_REQUEST', { detail: `more than one ${name} header` });
+  return v === undefined ? undefined : v.split(',')[0]!.trim();
+}
+
+/** Resolves dot segments and merges slashes, as the proxy did before choosing a location. */
+export function normalisePath(target: string): string {
+  const q = target.indexOf('?');
+  const raw = (q === -1 ? target : target.slice(0, q)).replace(/\/{2,}/g, '/');
+  if (!raw.startsWith('/')) throw new WritError('ERR_INVALID_REQUEST', { detail: 'original URI is not a path' });
+  let path: string;
+  try {
+    path = new URL(raw, 'http://x').pathname;
+  } catch (cause) {
+    throw new WritError('ERR_INVALID_REQUEST', { cause, detail: 'original URI' });
+  }
+  return path;
+}
+
+/** The original request of an auth check. */
+export function originalRequest(req: FastifyRequest): Original {
+  const envoy = req.url.startsWith('/auth/');
+  const method = (
+    header(req, 'x-original-method') ??
+    header(req, 'x-forwarded-method') ??
+    (envoy ? req.method : 'GET')
+  ).toUpperCase();
+  const target = header(req, 'x-original-uri') ?? header(req, 'x-forwarded-uri') ?? (envoy ? req.url.slice(5) : '/');
+  const host = header(req, 'x-forwarded-host') ?? header(req, 'x-original-host') ?? header(req, 'host') ?? '';
+  const proto = (header(req, 'x-forwarded-proto') ?? 'http').toLowerCase();
+  if (!METHOD.test(method)) throw new WritError('ERR_INVALID_REQUEST', { detail: 'original method' });
+  if (!HOST.test(host)) throw new WritError('ERR_INVALID_REQUEST', { detail: 'original host' });
+  if (proto !== 'http' && proto !== 'https') throw new WritError('ERR_INVALID_REQUEST', { detail: 'original scheme' });
+  if (target.length > 8192) throw new WritError('ERR_INVALID_REQUEST', { detail: 'original URI too long' });
+  return { method, host: host.toLowerCase(), proto, target, path: normalisePath(target) };
+}
+
+function prefixMatches(path: string, prefix: string): boolean {
+  if (prefix === '/' || path === prefix) return true;
+  return path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`);
+}
+
+/** The needs of a request: the auth subrequest's query string, else the first matching route rule. */
+export function needsOf(req: FastifyRequest, o: Original, rules: readonly RouteRule[]): Needs {
+  const q = req.url.startsWith('/auth?') ? (req.query as Record<string, unknown>) : {};
+  if (q.audience !== undefined || q.scope !== undefined) {
+    if (typeof q.audience !== 'string' || q.audience === '') {
+      throw new WritError('ERR_INVALID_REQUEST', { detail: 'auth query: audience required once' });
+    }
+    if (q.scope !== undefined && typeof q.scope !== 'string') {
+      throw new WritError('ERR_INVALID_REQUEST', { detail: 'auth query: scope once, space-separated' });
+    }
+    const scopes = typeof q.scope === 'string' ? q.scope.split(' ').filter((s) => s !== '') : [];
+    return { audience: q.audience, scopes, public: false };
+  }
+  const host = o.host.replace(/:\d+$/, '');
+  for (const r of rules) {
+    if (r.host !== undefined && r.host.toLowerCase() !== host && r.host.toLowerCase() !== o.host) continue;
+    if (!prefixMatches(o.path, r.pathPrefix ?? '/')) continue;
+    if (r.methods && !r.methods.includes(o.method)) continue;
+    return { audience: r.audience ?? '', scopes: r.scopes ?? [], public: r.public === true };
+  }
+  throw new WritError('ERR_ACCESS_DENIED', { detail: `no route rule for ${o.method} ${o.host}${o.path}` });
+}
+
+/** The jti of a token whose signature verified before the denial (see VERIFIED_DENIALS). */
+function jtiOf(token: string): string | undefined {
+  try {
+    const claims = parseStrictJson(utf8Decode(b64uDecode(token.split('.')[1] ?? ''))) as { jti?: unknown };
+    return typeof claims.jti === 'string' ? claims.jti : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function claimHeader(claims: AccessTokenClaims, claim: string): string | undefined {
+  const v = claims[claim];
+  if (v === undefined) return undefined;
+  return Array.isArray(v) ? v.join(' ') : String(v);
+}
+
+export function forwardAuthRoutes(app: FastifyInstance, http: HttpContext): void {
+  const { svc } = http;
+  const verifiers = new Map<string, Verifier>();
+  const dpop = new DpopVerifier({ replayCache: new MemoryReplayCache(), maxAge: svc.config.dpop.iatWindow });
+  const verifierFor = (audience: string) => {
+    let v = verifiers.get(audience);
+    if (!v) {
+      if (verifiers.size >= 1000) verifiers.clear();
+      v = new Verifier({
+        issuer: svc.config.issuer,
+        audience,
+        keys: svc.keys.source,
+        maxTokenLifetime: svc.config.tokens.maxLifetime,
+        isRevoked: (claims, key) => svc.revocations.has(claims, key.kid),
+        dpop,
+      });
+      verifiers.set(audience, v);
+    }
+    return v;
+  };
+  const upstream = Object.entries(svc.config.upstreamHeaders);
+
+  const check = async (req: FastifyRequest, reply: FastifyReply) => {
+    let needs: Needs | undefined;
+    let token: string | undefined;
+    let context: string | undefined;
+    try {
+      const o = originalRequest(req);
+      needs = needsOf(req, o, svc.config.routes);
+      if (needs.public) return reply.code(200).header('cache-control', 'no-store').send();
+      const credentials = readCredentials(req);
+      token = credentials.token;
+      const url = `${o.proto}://${o.host}${o.target}`;
+      context = usageContext(o.method, url);
+      const verified: VerifiedAccessToken = await verifierFor(needs.audience).verify(token, {
+        scheme: credentials.scheme,
+        dpopProof: credentials.dpopProof,
+        method: o.method,
+        url,
+        scopes: needs.scopes,
+      });
+      const { claims } = verified;
+      // RFC 9396: a token that carries authorization details is held to them for this very request.
+      if (claims.authorization_details) {
+        checkAuthorizationDetails(claims.authorization_details, { url, method: o.method });
+      }
+      for (const [name, claim] of upstream) {
+        const value = claimHeader(claims as AccessTokenClaims, claim);
+        if (value !== undefined) reply.header(name, value);
+      }
+      svc.metrics.verified.inc({ endpoint: 'auth' });
+      svc.usage.record({
+        time: Date.now(),
+        jti: claims.jti,
+        audience: needs.audience,
+        decision: 'allow',
+        context_hash: context,
+      });
+      return reply.code(200).header('cache-control', 'no-store').send();
+    } catch (e) {
+      const err = isWritError(e) ? e : new WritError('ERR_INTERNAL', { cause: e });
+      svc.metrics.rejected.inc({ code: err.code });
+      if (err.status >= 500 && err.code !== 'ERR_REVOCATION_UNAVAILABLE') svc.log.error({ err }, 'auth check failed');
+      const jti = token && needs && VERIFIED_DENIALS.has(err.code) ? jtiOf(token) : undefined;
+      if (jti && needs) {
+        svc.usage.record({
+          time: Date.now(),
+          jti,
+          audience: needs.audience,
+          decision: 'deny',
+          error: err.code,
+          ...(context ? { context_hash: context } : {}),
+        });
+      }
+      const r = errorResponse(err, { realm: 'writ', scheme: presentedScheme(req) });
+      return reply.code(r.status).headers(r.headers).send(r.body);
+    }
+  };
+
+  app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], url: '/auth', handler: check });
+  app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], url: '/auth/*', handler: check });
+}
