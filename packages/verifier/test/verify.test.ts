@@ -353,6 +353,26 @@ test('cache: honours exp, drops entries when the key window moves, never caches 
   assert.equal((await v2.verify(token())).cached, false);
 });
 
+test('cache: concurrent first verifications of one token share one signature check, failures included', async () => {
+  let resolves = 0;
+  const counting = { resolve: (kid: string) => (resolves++, keys.resolve(kid)) };
+  const v = verifier(counting);
+  const good = token({ ...HEADER }, { ...CLAIMS, jti: 'BBBBBBBBBBBBBBBBBBBBBB' });
+  const results = await Promise.all(Array.from({ length: 20 }, () => v.verify(good)));
+  assert.equal(resolves, 1, 'one verification for 20 concurrent requests');
+  assert.ok(results.every((r) => r.claims.jti === 'BBBBBBBBBBBBBBBBBBBBBB'));
+  assert.equal((await v.verify(good)).cached, true);
+
+  const [h, p, s] = good.split('.') as [string, string, string];
+  const forged = `${h}.${p}.${s.slice(0, -2)}AA`;
+  resolves = 0;
+  const failures = await Promise.allSettled(Array.from({ length: 5 }, () => v.verify(forged)));
+  assert.ok(failures.every((f) => f.status === 'rejected' && (f.reason as WritError).code === 'ERR_SIGNATURE_INVALID'));
+  assert.equal(resolves, 1);
+  await rejects(v, forged, 'ERR_SIGNATURE_INVALID');
+  assert.equal(resolves, 2, 'a settled failure is neither shared nor cached');
+});
+
 test('cache bounds (entries and bytes) are never exceeded', async () => {
   const { VerifiedTokenCache } = await import('../src/index.js');
   const cache = new VerifiedTokenCache<number>({ maxEntries: 50, maxBytes: 20_000 });

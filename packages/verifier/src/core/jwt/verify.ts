@@ -151,6 +151,8 @@ export class Verifier {
   readonly #requiredScopes: readonly string[];
   readonly #isRevoked: VerifierOptions['isRevoked'];
   readonly #cache: VerifiedTokenCache<TokenState> | undefined;
+  /** First verifications under way, by cache key (bounded by the requests in flight). */
+  readonly #inFlight = new Map<string, Promise<TokenState>>();
   readonly #dpop: DpopVerifier;
   readonly #keyInfos = new WeakMap<VerificationKey, TokenKeyInfo>();
   readonly #now: () => number;
@@ -214,10 +216,8 @@ export class Verifier {
       }
     }
     const cached = state !== undefined;
-    if (state === undefined) {
-      state = await this.#verifyToken(token, now);
-      if (this.#cache) this.#cache.set(cacheKey, state, this.#expiry(state.claims), token.length * 2);
-    }
+    if (state === undefined)
+      state = await (this.#cache ? this.#verifyOnce(token, cacheKey, now) : this.#verifyToken(token, now));
     const bound = this.#checkBinding(token, state.claims, context);
     const binding = isThenable(bound) ? await bound : bound;
     if (this.#isRevoked) await this.#checkRevocation(state.claims, state.key);
@@ -239,6 +239,30 @@ export class Verifier {
     const p = this.#claims;
     const end = p.maxTokenAge === undefined ? claims.exp : Math.min(claims.exp, claims.iat + p.maxTokenAge);
     return (end + p.clockTolerance) * 1000;
+  }
+
+  /**
+   * Verifies a token not in the cache and caches the result. Requests that bring the same token while its first
+   * verification is on the thread pool share it: a new token used by many connections at once costs one signature
+   * check, not one per connection.
+   */
+  #verifyOnce(token: string, cacheKey: string, now: number): Promise<TokenState> {
+    let pending = this.#inFlight.get(cacheKey);
+    if (pending === undefined) {
+      pending = this.#verifyToken(token, now).then(
+        (state) => {
+          this.#inFlight.delete(cacheKey);
+          this.#cache!.set(cacheKey, state, this.#expiry(state.claims), token.length * 2);
+          return state;
+        },
+        (e: unknown) => {
+          this.#inFlight.delete(cacheKey);
+          throw e;
+        },
+      );
+      this.#inFlight.set(cacheKey, pending);
+    }
+    return pending;
   }
 
   async #verifyToken(token: string, now: number): Promise<TokenState> {
