@@ -3,6 +3,8 @@
  * thread pool and compared in constant time. A bounded cache of *successful* verifications keeps a hot client from
  * paying scrypt on every request without ever holding the plaintext: its key is an HMAC, under a per-process random
  * key, of the client id, the presented secret and the stored hash (so rotating the secret invalidates it).
+ * Concurrent verifications of the same credentials share one scrypt run, so a client opening many connections at
+ * once costs one slow hash, not one per connection.
  * @module
  */
 import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
@@ -53,17 +55,23 @@ export interface SecretVerifierOptions {
   /** How long a successful verification is remembered, ms (default 10 minutes). */
   ttlMs?: number;
   now?: () => number;
+  /** The slow check (default {@link verifyClientSecret}); tests count its runs. */
+  check?: (secret: string, stored: string) => Promise<boolean>;
 }
 
 /** Verifies client secrets against their stored hashes, remembering recent successes (never the plaintext). */
 export class SecretVerifier {
   readonly #key = randomBytes(32);
   readonly #seen = new Map<string, number>();
+  /** Verifications running now, by the same key as `#seen`: concurrent requests share one scrypt run. */
+  readonly #running = new Map<string, Promise<boolean>>();
   readonly #max: number;
   readonly #ttl: number;
   readonly #now: () => number;
+  readonly #check: (secret: string, stored: string) => Promise<boolean>;
 
   constructor(options: SecretVerifierOptions = {}) {
+    this.#check = options.check ?? verifyClientSecret;
     this.#max = options.maxEntries ?? 10_000;
     this.#ttl = options.ttlMs ?? 10 * 60_000;
     this.#now = options.now ?? Date.now;
@@ -75,11 +83,24 @@ export class SecretVerifier {
     const until = this.#seen.get(id);
     const now = this.#now();
     if (until !== undefined && until > now) return true;
-    if (!(await verifyClientSecret(secret, stored))) return false;
-    this.#seen.delete(id);
-    if (this.#seen.size >= this.#max) this.#seen.delete(this.#seen.keys().next().value!);
-    this.#seen.set(id, now + this.#ttl);
-    return true;
+    let running = this.#running.get(id);
+    if (!running) {
+      running = this.#verify(id, secret, stored);
+      this.#running.set(id, running);
+    }
+    return running;
+  }
+
+  async #verify(id: string, secret: string, stored: string): Promise<boolean> {
+    try {
+      if (!(await this.#check(secret, stored))) return false;
+      this.#seen.delete(id);
+      if (this.#seen.size >= this.#max) this.#seen.delete(this.#seen.keys().next().value!);
+      this.#seen.set(id, this.#now() + this.#ttl);
+      return true;
+    } finally {
+      this.#running.delete(id);
+    }
   }
 
   /** Number of remembered verifications (for tests and metrics). */

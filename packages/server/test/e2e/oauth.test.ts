@@ -88,6 +88,9 @@ function suite(backend: BackendKind): void {
       new URLSearchParams({ scope: 'read' }),
       insecure,
     );
+    const raw = (await resp.clone().json()) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(raw).sort(), ['access_token', 'expires_in', 'scope', 'token_type']);
+    assert.ok(Number.isInteger(raw.expires_in) && (raw.expires_in as number) > 0);
     const tok = await oauth.processClientCredentialsResponse(as, client, resp);
     assert.equal(tok.token_type, 'bearer');
     assert.equal(tok.scope, 'read');

@@ -37,6 +37,28 @@ test('client secrets: hashed with scrypt, verified, never stored or cached in pl
   assert.equal(await v.verify('c', secret, rotated), false, 'a rotated secret invalidates the cached success');
 });
 
+test('client secrets: concurrent verifications of the same credentials share one slow check', async () => {
+  let runs = 0;
+  const check = async (secret: string, stored: string) => {
+    runs++;
+    await new Promise((r) => setTimeout(r, 10));
+    return secret === 'right' && stored === 'hash';
+  };
+  const v = new SecretVerifier({ check });
+  const many = await Promise.all(Array.from({ length: 20 }, () => v.verify('c', 'right', 'hash')));
+  assert.deepEqual(new Set(many), new Set([true]));
+  assert.equal(runs, 1, 'one check for 20 concurrent requests');
+  assert.equal(await v.verify('c', 'right', 'hash'), true);
+  assert.equal(runs, 1, 'then remembered');
+  const wrong = await Promise.all(Array.from({ length: 5 }, () => v.verify('c', 'wrong', 'hash')));
+  assert.deepEqual(new Set(wrong), new Set([false]));
+  assert.equal(runs, 2, 'a wrong secret shares one check too');
+  assert.equal(await v.verify('c', 'wrong', 'hash'), false);
+  assert.equal(runs, 3, 'a failure is not remembered');
+  assert.equal(await v.verify('d', 'right', 'hash'), true);
+  assert.equal(runs, 4, 'other credentials get their own check');
+});
+
 test('rate limiter: token bucket per key, bounded key table, retry-after in seconds', () => {
   let now = 0;
   const rl = new RateLimiter({ rate: 2, burst: 2, maxKeys: 3, now: () => now });

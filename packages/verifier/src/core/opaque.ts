@@ -4,8 +4,9 @@
  * Writ token and `writ token inspect` rejects a mistyped one offline. Only {@link lookupHash} of a token is stored.
  * @module
  */
-import { createHmac, type KeyObject, randomBytes } from 'node:crypto';
+import { createHmac, type KeyObject } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import { poolRandomBytes } from './_random.js';
 import { b64uEncode } from './encoding.js';
 import { WritError } from './errors.js';
 
@@ -36,7 +37,7 @@ function checksum(prefixAndBody: string): string {
 /** A new opaque token of `kind`: `writ_<kind>_` + 43 base62 characters (256 random bits) + a 6-character CRC32. */
 export function createOpaqueToken(kind: OpaqueTokenKind): string {
   if (kind !== 'at' && kind !== 'rt') throw new WritError('ERR_INVALID_ARGUMENT', { detail: 'kind must be at or rt' });
-  const body = base62(BigInt(`0x${randomBytes(RANDOM_BYTES).toString('hex')}`), BODY_CHARS);
+  const body = base62(BigInt(`0x${poolRandomBytes(RANDOM_BYTES).toString('hex')}`), BODY_CHARS);
   const head = `writ_${kind}_${body}`;
   return head + checksum(head);
 }

@@ -30,6 +30,23 @@ const GRANTS: Record<string, Grant> = {
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
+/**
+ * RFC 6749 §5.1 (with RFC 8693 §2.2.1 `issued_token_type`): the successful token response, serialised by
+ * fast-json-stringify. Every member the endpoint sends is listed here (one it does not list would be dropped).
+ */
+const TOKEN_RESPONSE = {
+  type: 'object',
+  required: ['access_token', 'token_type', 'expires_in'],
+  properties: {
+    access_token: { type: 'string' },
+    token_type: { type: 'string' },
+    expires_in: { type: 'integer' },
+    scope: { type: 'string' },
+    refresh_token: { type: 'string' },
+    issued_token_type: { type: 'string' },
+  },
+} as const;
+
 /** RFC 6749 §5.2: the token endpoint answers 400 for everything but client authentication (401). */
 function tokenEndpointError(reply: FastifyReply, req: FastifyRequest, e: unknown): FastifyReply {
   const err = toWritError(e);
@@ -51,7 +68,7 @@ function singleHeader(req: FastifyRequest, name: string): string | undefined {
 export function oauthRoutes(app: FastifyInstance, http: HttpContext): void {
   const { svc } = http;
 
-  app.post('/oauth2/token', async (req, reply) => {
+  app.post('/oauth2/token', { schema: { response: { 200: TOKEN_RESPONSE } } }, async (req, reply) => {
     try {
       http.limit(http.perIp, req.ip);
       const { params, lists } = formOf(req.body);

@@ -3,9 +3,10 @@
  * the current epoch key, synchronously or on the thread pool.
  * @module
  */
-import { type KeyObject, randomBytes } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { type JwsAlgorithm, signAsync, signSync } from '../_alg.js';
 import { checkOptionNames, clockOption, configError, intOption, stringOption } from '../_options.js';
+import { poolRandomBytes } from '../_random.js';
 import { b64uEncode } from '../encoding.js';
 import { WritError } from '../errors.js';
 import type { KeySchedule, SigningKey } from '../keys/schedule.js';
@@ -109,7 +110,7 @@ export class AccessTokenSigner {
       exp: iat + lifetime,
       iat,
       nbf: iat,
-      jti: b64uEncode(randomBytes(JTI_BYTES)),
+      jti: b64uEncode(poolRandomBytes(JTI_BYTES)),
       client_id: request.clientId,
     };
     const scope = typeof request.scope === 'string' ? request.scope : request.scope?.join(' ');
