@@ -166,3 +166,44 @@ describe('forward-auth', () => {
     assert.ok(uses.some((u) => u.decision === 'deny' && u.error === 'ERR_INSUFFICIENT_SCOPE'));
   });
 });
+
+describe('forward-auth with usage.forwardAuth off', () => {
+  let t: TestServer;
+  let read: string;
+
+  before(async () => {
+    t = await startTestServer('sqlite', {
+      routes: [
+        { host: 'api.example', pathPrefix: '/orders', methods: ['GET'], audience: API, scopes: ['read'] },
+        { host: 'api.example', pathPrefix: '/orders', audience: API, scopes: ['write'] },
+      ],
+      usage: { forwardAuth: false },
+    });
+    const client = await addClient(t, { scopes: ['read', 'write'], audiences: [API] });
+    const r = await postForm(
+      `${t.url}/oauth2/token`,
+      { grant_type: 'client_credentials', scope: 'read' },
+      { authorization: basic(client.client_id, client.client_secret) },
+    );
+    read = r.body.access_token as string;
+  });
+  after(() => t?.destroy());
+
+  test('decisions are answered as usual and leave no token.used record', async () => {
+    const headers = {
+      authorization: `Bearer ${read}`,
+      'x-original-method': 'GET',
+      'x-original-uri': '/orders/1',
+      'x-forwarded-host': 'api.example',
+    };
+    assert.equal((await fetch(`${t.url}/auth`, { headers })).status, 200);
+    const denied = await fetch(`${t.url}/auth`, { headers: { ...headers, 'x-original-method': 'POST' } });
+    assert.equal(denied.status, 403, 'POST needs write');
+    assert.match(denied.headers.get('www-authenticate') ?? '', /insufficient_scope/);
+    t.server.svc.usage.flush();
+    await t.server.svc.ledger.flush();
+    const size = await t.server.svc.ledger.size();
+    const records = (await t.server.svc.ledger.entries(0, size)).map((e) => decodeRecord(e.data));
+    assert.equal(records.filter((r) => r.type === 'token.used').length, 0);
+  });
+});

@@ -174,6 +174,7 @@ export function forwardAuthRoutes(app: FastifyInstance, http: HttpContext): void
     return v;
   };
   const upstream = Object.entries(svc.config.upstreamHeaders);
+  const logUses = svc.config.usage.forwardAuth;
 
   const check = async (req: FastifyRequest, reply: FastifyReply) => {
     let needs: Needs | undefined;
@@ -204,19 +205,21 @@ export function forwardAuthRoutes(app: FastifyInstance, http: HttpContext): void
         if (value !== undefined) reply.header(name, value);
       }
       svc.metrics.verified.inc({ endpoint: 'auth' });
-      svc.usage.record({
-        time: Date.now(),
-        jti: claims.jti,
-        audience: needs.audience,
-        decision: 'allow',
-        context_hash: context,
-      });
+      if (logUses) {
+        svc.usage.record({
+          time: Date.now(),
+          jti: claims.jti,
+          audience: needs.audience,
+          decision: 'allow',
+          context_hash: context,
+        });
+      }
       return reply.code(200).header('cache-control', 'no-store').send();
     } catch (e) {
       const err = isWritError(e) ? e : new WritError('ERR_INTERNAL', { cause: e });
       svc.metrics.rejected.inc({ code: err.code });
       if (err.status >= 500 && err.code !== 'ERR_REVOCATION_UNAVAILABLE') svc.log.error({ err }, 'auth check failed');
-      const jti = token && needs && VERIFIED_DENIALS.has(err.code) ? jtiOf(token) : undefined;
+      const jti = logUses && token && needs && VERIFIED_DENIALS.has(err.code) ? jtiOf(token) : undefined;
       if (jti && needs) {
         svc.usage.record({
           time: Date.now(),
