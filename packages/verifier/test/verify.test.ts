@@ -168,6 +168,48 @@ test('structure: segments, base64url, JSON, signature', async () => {
   );
 });
 
+test('EdDSA checked by re-signing (key schedule) agrees with public-key verification on every signature', async () => {
+  const bySigning = verifier(keys, { cache: false });
+  const byPublicKey = verifier(new StaticKeySource({ keys: [signing] }), { cache: false });
+  assert.equal(keys.resolve(signing.kid).privateKey, signing.privateKey, 'the schedule resolves its private half');
+  assert.equal(new StaticKeySource({ keys: [signing] }).resolve(signing.kid).privateKey, undefined);
+  const good = token();
+  const [h, p, s] = good.split('.') as [string, string, string];
+  const sig = Buffer.from(s, 'base64url');
+  // The group order L: adding it to S gives a malleated signature RFC 8032 verifiers must refuse.
+  const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+  const sLE = sig.subarray(32);
+  const sPlusL = (BigInt(`0x${Buffer.from(sLE).reverse().toString('hex')}`) + L).toString(16).padStart(64, '0');
+  const malleated = Buffer.concat([sig.subarray(0, 32), Buffer.from(sPlusL, 'hex').reverse()]);
+  const flipped = Buffer.from(sig);
+  flipped[10]! ^= 1;
+  const cases: Array<[string, string]> = [
+    ['valid', good],
+    ['flipped bit', `${h}.${p}.${flipped.toString('base64url')}`],
+    ['S + L', `${h}.${p}.${malleated.toString('base64url')}`],
+    ['short', `${h}.${p}.${sig.subarray(0, 63).toString('base64url')}`],
+    ['other payload', `${h}.${token(HEADER, { ...CLAIMS, sub: 'user-2' }).split('.')[1]}.${s}`],
+    [
+      'other key',
+      craft(HEADER, CLAIMS, (i) =>
+        rawSign('EdDSA', schedule({ roots: [{ generation: 1, secret: ROOT2 }] }).signingKey().privateKey, i),
+      ),
+    ],
+  ];
+  for (const [name, t] of cases) {
+    const a = await bySigning.verify(t).then(
+      () => 'ok',
+      (e: WritError) => e.code,
+    );
+    const b = await byPublicKey.verify(t).then(
+      () => 'ok',
+      (e: WritError) => e.code,
+    );
+    assert.equal(a, b, name);
+    assert.equal(a, name === 'valid' ? 'ok' : 'ERR_SIGNATURE_INVALID', name);
+  }
+});
+
 test('times: expired, not yet valid, issued in the future, too old, lifetime; skew is bounded', async () => {
   const v = verifier(keys, { maxTokenAge: 3600, maxTokenLifetime: 7200 });
   await rejects(v, token(HEADER, { ...CLAIMS, exp: now - 61 }), 'ERR_JWT_EXPIRED');

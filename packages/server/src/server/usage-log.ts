@@ -2,7 +2,9 @@
  * Token uses into the ledger. Every use is a `token.used` record, but identical uses (same token, audience,
  * decision, error and request context) within one flush window are folded into one record with a `count`, so a
  * client reusing its token for minutes costs the log a record per second rather than one per request. The pending
- * table is bounded: beyond it uses are dropped and counted (`writ_usage_events_dropped_total`). A strict caller
+ * table is bounded: when it is full of distinct uses, it is appended at once instead of waiting for the window (a
+ * burst of distinct uses costs records sooner, never lost ones). A use is dropped, and counted
+ * (`writ_usage_events_dropped_total`), only when the ledger refuses it (pushback or failure). A strict caller
  * appends one record and waits for it to be durable instead.
  * @module
  */
@@ -17,7 +19,7 @@ export type Use = Omit<TokenUsedRecord, 'v' | 'type' | 'count'>;
 export interface UsageLogOptions {
   /** How long uses are folded before they are appended, ms (default 1000). */
   flushMs?: number;
-  /** Distinct uses pending at once (default 10,000). */
+  /** Distinct uses folded at once; a full table is appended before the window ends (default 10,000). */
   maxPending?: number;
 }
 
@@ -37,7 +39,7 @@ export class UsageLog {
     this.#timer.unref();
   }
 
-  /** Records a use; never blocks and never throws (a use that cannot be kept is counted as dropped). */
+  /** Records a use; never blocks and never throws (a use the ledger refuses is counted as dropped). */
   record(use: Use): void {
     const key = `${use.jti}\n${use.audience}\n${use.decision}\n${use.error ?? ''}\n${use.context_hash ?? ''}`;
     const hit = this.#pending.get(key);
@@ -45,10 +47,7 @@ export class UsageLog {
       hit.count++;
       return;
     }
-    if (this.#pending.size >= this.#max) {
-      this.metrics.usageDropped.inc();
-      return;
-    }
+    if (this.#pending.size >= this.#max) this.flush();
     this.#pending.set(key, { use, count: 1 });
   }
 

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { ChangeFeed } from '../../src/server/change-feed.js';
 import type { ClientRecord } from '../../src/store/clients.js';
 import { type OAuthStores, openPgOAuthStores, openSqliteOAuthStores } from '../../src/store/oauth.js';
 import { openSqlite } from '../../src/store/sqlite/db.js';
@@ -154,6 +155,32 @@ function conformance(open: () => Promise<{ stores: OAuthStores; close(): Promise
       assert.equal(await stores.settings.setIfAbsent('y', 2), false, 'only the first writer wins');
       assert.equal(await stores.settings.get('y'), 1);
     } finally {
+      await close();
+    }
+  });
+
+  test('changes: a follower of since() misses none under concurrent appends (seq order is commit order)', async () => {
+    const { stores, close } = await open();
+    const seen: number[] = [];
+    const feed = new ChangeFeed({ store: stores.changes, pollMs: 1, apply: (c) => void seen.push(c.seq) });
+    try {
+      await feed.start(0);
+      // Many writers at once, so a change given a lower seq can commit after one with a higher seq unless the
+      // store orders them; the feed polls throughout and must still apply every one.
+      const appended = await Promise.all(
+        Array.from({ length: 400 }, (_, i) =>
+          stores.changes.append([{ kind: 'revocation', data: { kind: 'jti', value: `c${i}`, expires_at: 1e10 } }], 1),
+        ),
+      );
+      await feed.catchUp();
+      const all = appended.flat().map((c) => c.seq);
+      assert.equal(seen.length, all.length, `follower applied ${seen.length} of ${all.length} changes`);
+      assert.deepEqual(
+        seen,
+        [...all].sort((a, b) => a - b),
+      );
+    } finally {
+      await feed.close();
       await close();
     }
   });

@@ -109,6 +109,18 @@ export function verifySignature(
   });
 }
 
+/**
+ * Checks an Ed25519 signature by the holder of the private key: signs `data` again on the thread pool and compares
+ * in constant time. Ed25519 signing is deterministic (RFC 8032 §5.1.6), so this accepts exactly the signature that
+ * key makes; it refuses every other one, including valid signatures of other keys and malleated forms.
+ */
+export function verifyEd25519BySigning(privateKey: KeyObject, data: Uint8Array, sig: Uint8Array): Promise<boolean> {
+  if (sig.length !== 64) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    sign(null, data, privateKey, (err, ours) => resolve(err === null && timingSafeEqual(ours, sig)));
+  });
+}
+
 /** Signs `data` on the calling thread. */
 export function signSync(alg: JwsAlgorithm, key: KeyObject, data: Uint8Array): Buffer {
   const spec = ALGS[alg];

@@ -16,9 +16,16 @@ function fromRow(r: ChangeRow): Change {
 }
 
 /**
+ * Appends in one schema take this transaction-scoped lock before drawing sequence numbers, so changes commit in
+ * `seq` order: a follower that has read up to `seq` N can never later see a change below N commit (a bare
+ * sequence hands out numbers at insert, and concurrent transactions may then commit in either order).
+ */
+const LOCK = `SELECT pg_advisory_xact_lock(${0x7763}, hashtext(current_schema()))`;
+
+/**
  * {@link ChangeStore} on PostgreSQL. Appends NOTIFY `writ_changes` with the highest new sequence number inside the
  * same transaction, so listeners hear of a change only once it is committed; a listener that reconnects catches
- * up with `since`.
+ * up with `since`. Appends are serialised ({@link LOCK}), so reading by sequence number misses nothing.
  */
 export class PgChangeStore implements ChangeStore {
   constructor(readonly pool: pg.Pool) {}
@@ -27,6 +34,7 @@ export class PgChangeStore implements ChangeStore {
     const c = await this.pool.connect();
     try {
       await c.query('BEGIN');
+      await c.query(LOCK);
       const r = await c.query<ChangeRow>(
         `INSERT INTO changes (kind, data, created_at, expires_at)
          SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) RETURNING *`,

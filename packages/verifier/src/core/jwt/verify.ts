@@ -4,7 +4,7 @@
  * (binding, revocation, scopes, authorization details) run on every call.
  * @module
  */
-import { isJwsAlgorithm, type JwsAlgorithm, verifyMac, verifySignature } from '../_alg.js';
+import { isJwsAlgorithm, type JwsAlgorithm, verifyEd25519BySigning, verifyMac, verifySignature } from '../_alg.js';
 import { checkOptionNames, clockOption, configError, intOption, stringListOption, stringOption } from '../_options.js';
 import { DpopVerifier, type DpopVerifierOptions, type VerifiedDpopProof } from '../dpop/verify.js';
 import { isWritError, toWritError, WritError } from '../errors.js';
@@ -255,7 +255,9 @@ export class Verifier {
     const pending =
       key.alg === 'HS256'
         ? verifyMac(key.key, decoded.signingInput, decoded.signature)
-        : verifySignature(key.alg, key.key, decoded.signingInput, decoded.signature);
+        : key.alg === 'EdDSA' && key.privateKey
+          ? verifyEd25519BySigning(key.privateKey, decoded.signingInput, decoded.signature)
+          : verifySignature(key.alg, key.key, decoded.signingInput, decoded.signature);
     let checked: TokenState | WritError;
     try {
       const claims = freezeDeep(checkAccessTokenClaims(decodePayload(decoded), this.#claims, now / 1000));

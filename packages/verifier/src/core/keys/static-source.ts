@@ -31,7 +31,9 @@ export class StaticKeySource implements KeySource {
     for (const k of all) {
       if (!keyFitsAlg(k.key, k.alg)) throw configError(`key ${k.kid}`, `key type does not fit ${k.alg}`);
       if (this.#keys.has(k.kid)) throw configError(`key ${k.kid}`, 'duplicate kid');
-      this.#keys.set(k.kid, Object.freeze({ ...k }));
+      // Public halves only: a static key set is what a verifier that never signs is given.
+      const { kid, alg, key, generation, epoch } = k;
+      this.#keys.set(kid, Object.freeze({ kid, alg, key, generation, epoch }));
     }
   }
 
