@@ -63,7 +63,7 @@ export interface WritConfig {
     epochSeconds: number;
   };
   dpop: {
-    /** Require server nonces in DPoP proofs at the token endpoint (RFC 9449 §8). */
+    /** Require server nonces in DPoP proofs at the token endpoint and at `/auth` (RFC 9449 §8, §9). */
     requireNonce: boolean;
     /** Accepted age of a proof's `iat`, seconds. */
     iatWindow: number;

@@ -236,7 +236,12 @@ function claimHeader(claims: AccessTokenClaims, claim: string): string | undefin
 export function forwardAuthRoutes(app: FastifyInstance, http: HttpContext): void {
   const { svc } = http;
   const verifiers = new Map<string, Verifier>();
-  const dpop = new DpopVerifier({ replayCache: new MemoryReplayCache(), maxAge: svc.config.dpop.iatWindow });
+  // With dpop.requireNonce, a proof must carry a nonce of this deployment (RFC 9449 §9); a denial carries a fresh one.
+  const dpop = new DpopVerifier({
+    replayCache: new MemoryReplayCache(),
+    nonces: http.nonces,
+    maxAge: svc.config.dpop.iatWindow,
+  });
   const verifierFor = (audience: string) => {
     let v = verifiers.get(audience);
     if (!v) {
