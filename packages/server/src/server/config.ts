@@ -63,7 +63,7 @@ export interface WritConfig {
     epochSeconds: number;
   };
   dpop: {
-    /** Require server nonces in DPoP proofs at the token endpoint (RFC 9449 §8). */
+    /** Require server nonces in DPoP proofs at the token endpoint and at `/auth` (RFC 9449 §8, §9). */
     requireNonce: boolean;
     /** Accepted age of a proof's `iat`, seconds. */
     iatWindow: number;
@@ -90,6 +90,10 @@ export interface WritConfig {
   routes: RouteRule[];
   /** Upstream headers that `/auth` sets on allow: header name → claim (`sub`, `client_id`, `scope`, `jti`, `aud`). */
   upstreamHeaders: Record<string, string>;
+  usage: {
+    /** Record `/auth` decisions as `token.used` ledger records (folded per second). */
+    forwardAuth: boolean;
+  };
 }
 
 /** Defaults, documented in docs/configuration.md. */
@@ -106,6 +110,7 @@ export const DEFAULTS = Object.freeze({
   trustedIssuers: [],
   routes: [],
   upstreamHeaders: { 'X-Writ-Subject': 'sub', 'X-Writ-Client': 'client_id', 'X-Writ-Scope': 'scope' },
+  usage: { forwardAuth: true },
 });
 
 const positiveInt = { type: 'integer', minimum: 1 } as const;
@@ -184,6 +189,11 @@ export const CONFIG_SCHEMA = {
       type: 'object',
       propertyNames: { pattern: '^[A-Za-z0-9-]+$' },
       additionalProperties: { enum: ['sub', 'client_id', 'scope', 'jti', 'aud', 'iss', 'exp'] },
+    },
+    usage: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { forwardAuth: { type: 'boolean' } },
     },
   },
 } as const;

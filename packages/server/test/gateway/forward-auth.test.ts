@@ -3,6 +3,7 @@
  * tricks, DPoP-bound tokens checked against the original request, garbage, and the usage records it leaves.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { decodeRecord } from '@writ/verifier';
@@ -164,5 +165,102 @@ describe('forward-auth', () => {
     const allowed = uses.filter((u) => u.decision === 'allow').reduce((n, u) => n + (u.count ?? 1), 0);
     assert.ok(allowed >= 5, `allowed uses recorded: ${allowed}`);
     assert.ok(uses.some((u) => u.decision === 'deny' && u.error === 'ERR_INSUFFICIENT_SCOPE'));
+  });
+});
+
+describe('forward-auth with usage.forwardAuth off', () => {
+  let t: TestServer;
+  let read: string;
+
+  before(async () => {
+    t = await startTestServer('sqlite', {
+      routes: [
+        { host: 'api.example', pathPrefix: '/orders', methods: ['GET'], audience: API, scopes: ['read'] },
+        { host: 'api.example', pathPrefix: '/orders', audience: API, scopes: ['write'] },
+      ],
+      usage: { forwardAuth: false },
+    });
+    const client = await addClient(t, { scopes: ['read', 'write'], audiences: [API] });
+    const r = await postForm(
+      `${t.url}/oauth2/token`,
+      { grant_type: 'client_credentials', scope: 'read' },
+      { authorization: basic(client.client_id, client.client_secret) },
+    );
+    read = r.body.access_token as string;
+  });
+  after(() => t?.destroy());
+
+  test('decisions are answered as usual and leave no token.used record', async () => {
+    const headers = {
+      authorization: `Bearer ${read}`,
+      'x-original-method': 'GET',
+      'x-original-uri': '/orders/1',
+      'x-forwarded-host': 'api.example',
+    };
+    assert.equal((await fetch(`${t.url}/auth`, { headers })).status, 200);
+    const denied = await fetch(`${t.url}/auth`, { headers: { ...headers, 'x-original-method': 'POST' } });
+    assert.equal(denied.status, 403, 'POST needs write');
+    assert.match(denied.headers.get('www-authenticate') ?? '', /insufficient_scope/);
+    t.server.svc.usage.flush();
+    await t.server.svc.ledger.flush();
+    const size = await t.server.svc.ledger.size();
+    const records = (await t.server.svc.ledger.entries(0, size)).map((e) => decodeRecord(e.data));
+    assert.equal(records.filter((r) => r.type === 'token.used').length, 0);
+  });
+});
+
+describe('forward-auth with dpop.requireNonce', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer('sqlite', { dpop: { requireNonce: true } });
+  });
+  after(() => t?.destroy());
+
+  test('a proof without the server nonce gets 401 use_dpop_nonce with a DPoP-Nonce; with it, 200', async () => {
+    const c = await addClient(t, { scopes: ['read'], audiences: [API], dpopBound: true });
+    const { publicKey, privateKey } = await generateKeyPair('ES256');
+    const jwk = await exportJWK(publicKey);
+    const proof = (htm: string, htu: string, extra: Record<string, string> = {}) =>
+      new SignJWT({ htm, htu, ...extra })
+        .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk })
+        .setIssuedAt()
+        .setJti(crypto.randomUUID())
+        .sign(privateKey);
+    const tokenUrl = `${t.url}/oauth2/token`;
+    const auth = { authorization: basic(c.client_id, c.client_secret) };
+    const first = await postForm(
+      tokenUrl,
+      { grant_type: 'client_credentials' },
+      { ...auth, dpop: await proof('POST', tokenUrl) },
+    );
+    assert.equal(first.status, 400);
+    assert.equal(first.body.error, 'use_dpop_nonce');
+    const tokenNonce = first.headers.get('dpop-nonce') ?? '';
+    const issued = await postForm(
+      tokenUrl,
+      { grant_type: 'client_credentials' },
+      { ...auth, dpop: await proof('POST', tokenUrl, { nonce: tokenNonce }) },
+    );
+    assert.equal(issued.status, 200);
+    const token = issued.body.access_token as string;
+    const ath = createHash('sha256').update(token).digest('base64url');
+    const nginx = async (extra: Record<string, string>) =>
+      fetch(`${t.url}/auth?audience=${encodeURIComponent(API)}&scope=read`, {
+        headers: {
+          'x-original-method': 'GET',
+          'x-original-uri': '/orders/1',
+          'x-forwarded-host': 'api.example',
+          'x-forwarded-proto': 'https',
+          authorization: `DPoP ${token}`,
+          dpop: await proof('GET', 'https://api.example/orders/1', { ath, ...extra }),
+        },
+      });
+    const challenged = await nginx({});
+    assert.equal(challenged.status, 401);
+    assert.match(challenged.headers.get('www-authenticate') ?? '', /^DPoP .*error="use_dpop_nonce"/);
+    const nonce = challenged.headers.get('dpop-nonce');
+    assert.ok(nonce, 'the challenge carries a fresh nonce');
+    assert.equal((await nginx({ nonce: 'A'.repeat(27) })).status, 401, 'a forged nonce is refused');
+    assert.equal((await nginx({ nonce })).status, 200);
   });
 });

@@ -71,24 +71,31 @@ const VERIFIED_DENIALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 const HOST = /^(?:[A-Za-z0-9\-._~]|%[0-9A-Fa-f]{2})+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/;
 const METHOD = /^[A-Z]{1,16}$/;
 
+/** The left-most element of a header field that may be a list; a repeated field is refused. */
 function header(req: FastifyRequest, name: string): string | undefined {
   const v = req.headers[name];
-  if (Array.isArray(v)) throw new WritError('ERR_INVALID_REQUEST', { detail: `more than one ${name} header` });
-  return v === undefined ? undefined : v.split(',')[0]!.trim();
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw new WritError('ERR_INVALID_REQUEST', { detail: `more than one ${name} header` });
+  const comma = v.indexOf(',');
+  return (comma === -1 ? v : v.slice(0, comma)).trim();
 }
+
+// Path characters that `new URL` keeps as they are (RFC 3986 pchar without `%`, plus `/`): a path made only of them,
+// without `//` or a `/.`, is already normal, and needs no parsing.
+const PLAIN_PATH = /^(?:\/[A-Za-z0-9\-_~!$&'()*+,;=:@][A-Za-z0-9\-._~!$&'()*+,;=:@]*)+\/?$|^\/$/;
 
 /** Resolves dot segments and merges slashes, as the proxy did before choosing a location. */
 export function normalisePath(target: string): string {
   const q = target.indexOf('?');
-  const raw = (q === -1 ? target : target.slice(0, q)).replace(/\/{2,}/g, '/');
+  const path = q === -1 ? target : target.slice(0, q);
+  if (PLAIN_PATH.test(path)) return path;
+  const raw = path.replace(/\/{2,}/g, '/');
   if (!raw.startsWith('/')) throw new WritError('ERR_INVALID_REQUEST', { detail: 'original URI is not a path' });
-  let path: string;
   try {
-    path = new URL(raw, 'http://x').pathname;
+    return new URL(raw, 'http://x').pathname;
   } catch (cause) {
     throw new WritError('ERR_INVALID_REQUEST', { cause, detail: 'original URI' });
   }
-  return path;
 }
 
 /** The original request of an auth check. */
@@ -109,31 +116,104 @@ export function originalRequest(req: FastifyRequest): Original {
   return { method, host: host.toLowerCase(), proto, target, path: normalisePath(target) };
 }
 
-function prefixMatches(path: string, prefix: string): boolean {
-  if (prefix === '/' || path === prefix) return true;
-  return path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`);
+/** A route rule, compiled once: lower-case host, the prefix with its trailing slash, methods as a set. */
+interface CompiledRule {
+  readonly host: string | undefined;
+  /** `undefined` for `/` (every path). */
+  readonly prefix: string | undefined;
+  readonly prefixDir: string;
+  readonly methods: ReadonlySet<string> | undefined;
+  readonly needs: Readonly<Needs>;
+}
+
+/**
+ * The route rules, compiled at start: for each host a rule names, the rules that can match it (its own and the
+ * host-less ones, in configuration order), so a request only walks the rules of its host. First match wins, as
+ * before compilation.
+ */
+export class RouteTable {
+  readonly #byHost = new Map<string, readonly CompiledRule[]>();
+  readonly #anyHost: readonly CompiledRule[];
+
+  constructor(rules: readonly RouteRule[]) {
+    const compiled = rules.map((r): CompiledRule => {
+      const prefix = r.pathPrefix ?? '/';
+      return {
+        host: r.host?.toLowerCase(),
+        prefix: prefix === '/' ? undefined : prefix,
+        prefixDir: prefix.endsWith('/') ? prefix : `${prefix}/`,
+        methods: r.methods ? new Set(r.methods) : undefined,
+        needs: Object.freeze({
+          audience: r.audience ?? '',
+          scopes: Object.freeze([...(r.scopes ?? [])]) as string[],
+          public: r.public === true,
+        }),
+      };
+    });
+    this.#anyHost = compiled.filter((r) => r.host === undefined);
+    for (const host of new Set(compiled.map((r) => r.host).filter((h) => h !== undefined))) {
+      // A rule's host matches the request's host with or without its port.
+      const bare = host.replace(/:\d+$/, '');
+      this.#byHost.set(
+        host,
+        compiled.filter((r) => r.host === undefined || r.host === host || r.host === bare),
+      );
+    }
+  }
+
+  /** The needs of the first rule matching `host` (lower case, maybe with a port), `path` and `method`. */
+  match(host: string, path: string, method: string): Readonly<Needs> | undefined {
+    let rules = this.#byHost.get(host);
+    if (rules === undefined) {
+      const colon = host.lastIndexOf(':');
+      const bare = colon > host.lastIndexOf(']') ? host.slice(0, colon) : host;
+      rules = (bare !== host ? this.#byHost.get(bare) : undefined) ?? this.#anyHost;
+    }
+    for (const r of rules) {
+      if (r.prefix !== undefined && path !== r.prefix && !path.startsWith(r.prefixDir)) continue;
+      if (r.methods !== undefined && !r.methods.has(method)) continue;
+      return r.needs;
+    }
+    return undefined;
+  }
+}
+
+/** Needs given by the auth subrequest's query string, by query string (bounded). */
+const QUERY_NEEDS_MAX = 1000;
+
+function queryNeeds(req: FastifyRequest): Needs | undefined {
+  const q = req.query as Record<string, unknown>;
+  if (q.audience === undefined && q.scope === undefined) return undefined;
+  if (typeof q.audience !== 'string' || q.audience === '') {
+    throw new WritError('ERR_INVALID_REQUEST', { detail: 'auth query: audience required once' });
+  }
+  if (q.scope !== undefined && typeof q.scope !== 'string') {
+    throw new WritError('ERR_INVALID_REQUEST', { detail: 'auth query: scope once, space-separated' });
+  }
+  const scopes = typeof q.scope === 'string' ? q.scope.split(' ').filter((s) => s !== '') : [];
+  return { audience: q.audience, scopes, public: false };
 }
 
 /** The needs of a request: the auth subrequest's query string, else the first matching route rule. */
-export function needsOf(req: FastifyRequest, o: Original, rules: readonly RouteRule[]): Needs {
-  const q = req.url.startsWith('/auth?') ? (req.query as Record<string, unknown>) : {};
-  if (q.audience !== undefined || q.scope !== undefined) {
-    if (typeof q.audience !== 'string' || q.audience === '') {
-      throw new WritError('ERR_INVALID_REQUEST', { detail: 'auth query: audience required once' });
+export function needsOf(
+  req: FastifyRequest,
+  o: Original,
+  routes: RouteTable,
+  cache?: Map<string, Readonly<Needs> | null>,
+): Readonly<Needs> {
+  if (req.url.startsWith('/auth?')) {
+    let needs = cache?.get(req.url);
+    if (needs === undefined) {
+      needs = queryNeeds(req) ?? null;
+      if (cache) {
+        if (cache.size >= QUERY_NEEDS_MAX) cache.clear();
+        cache.set(req.url, needs && Object.freeze(needs));
+      }
     }
-    if (q.scope !== undefined && typeof q.scope !== 'string') {
-      throw new WritError('ERR_INVALID_REQUEST', { detail: 'auth query: scope once, space-separated' });
-    }
-    const scopes = typeof q.scope === 'string' ? q.scope.split(' ').filter((s) => s !== '') : [];
-    return { audience: q.audience, scopes, public: false };
+    if (needs !== null) return needs;
   }
-  const host = o.host.replace(/:\d+$/, '');
-  for (const r of rules) {
-    if (r.host !== undefined && r.host.toLowerCase() !== host && r.host.toLowerCase() !== o.host) continue;
-    if (!prefixMatches(o.path, r.pathPrefix ?? '/')) continue;
-    if (r.methods && !r.methods.includes(o.method)) continue;
-    return { audience: r.audience ?? '', scopes: r.scopes ?? [], public: r.public === true };
-  }
+  const needs = routes.match(o.host, o.path, o.method);
+  if (needs) return needs;
   throw new WritError('ERR_ACCESS_DENIED', { detail: `no route rule for ${o.method} ${o.host}${o.path}` });
 }
 
@@ -156,7 +236,12 @@ function claimHeader(claims: AccessTokenClaims, claim: string): string | undefin
 export function forwardAuthRoutes(app: FastifyInstance, http: HttpContext): void {
   const { svc } = http;
   const verifiers = new Map<string, Verifier>();
-  const dpop = new DpopVerifier({ replayCache: new MemoryReplayCache(), maxAge: svc.config.dpop.iatWindow });
+  // With dpop.requireNonce, a proof must carry a nonce of this deployment (RFC 9449 §9); a denial carries a fresh one.
+  const dpop = new DpopVerifier({
+    replayCache: new MemoryReplayCache(),
+    nonces: http.nonces,
+    maxAge: svc.config.dpop.iatWindow,
+  });
   const verifierFor = (audience: string) => {
     let v = verifiers.get(audience);
     if (!v) {
@@ -173,20 +258,38 @@ export function forwardAuthRoutes(app: FastifyInstance, http: HttpContext): void
     }
     return v;
   };
-  const upstream = Object.entries(svc.config.upstreamHeaders);
+  const routes = new RouteTable(svc.config.routes);
+  const queryNeedsCache = new Map<string, Readonly<Needs> | null>();
+  const upstream = Object.entries(svc.config.upstreamHeaders).map(([name, claim]) => [name.toLowerCase(), claim]);
+  // The answer's headers for a verified token, built once per cached verification (its claims object is shared).
+  const allowHeaders = new WeakMap<object, Record<string, string>>();
+  const headersFor = (claims: Readonly<AccessTokenClaims>) => {
+    let h = allowHeaders.get(claims);
+    if (h === undefined) {
+      h = { 'cache-control': 'no-store' };
+      for (const [name, claim] of upstream) {
+        const value = claimHeader(claims as AccessTokenClaims, claim!);
+        if (value !== undefined) h[name!] = value;
+      }
+      allowHeaders.set(claims, h);
+    }
+    return h;
+  };
+  const verifiedAuth = svc.metrics.verified.labels({ endpoint: 'auth' });
+  const logUses = svc.config.usage.forwardAuth;
 
   const check = async (req: FastifyRequest, reply: FastifyReply) => {
-    let needs: Needs | undefined;
+    let needs: Readonly<Needs> | undefined;
     let token: string | undefined;
     let context: string | undefined;
     try {
       const o = originalRequest(req);
-      needs = needsOf(req, o, svc.config.routes);
+      needs = needsOf(req, o, routes, queryNeedsCache);
       if (needs.public) return reply.code(200).header('cache-control', 'no-store').send();
       const credentials = readCredentials(req);
       token = credentials.token;
       const url = `${o.proto}://${o.host}${o.target}`;
-      context = usageContext(o.method, url);
+      if (logUses) context = usageContext(o.method, url);
       const verified: VerifiedAccessToken = await verifierFor(needs.audience).verify(token, {
         scheme: credentials.scheme,
         dpopProof: credentials.dpopProof,
@@ -199,24 +302,22 @@ export function forwardAuthRoutes(app: FastifyInstance, http: HttpContext): void
       if (claims.authorization_details) {
         checkAuthorizationDetails(claims.authorization_details, { url, method: o.method });
       }
-      for (const [name, claim] of upstream) {
-        const value = claimHeader(claims as AccessTokenClaims, claim);
-        if (value !== undefined) reply.header(name, value);
+      verifiedAuth.inc();
+      if (logUses) {
+        svc.usage.record({
+          time: Date.now(),
+          jti: claims.jti,
+          audience: needs.audience,
+          decision: 'allow',
+          context_hash: context,
+        });
       }
-      svc.metrics.verified.inc({ endpoint: 'auth' });
-      svc.usage.record({
-        time: Date.now(),
-        jti: claims.jti,
-        audience: needs.audience,
-        decision: 'allow',
-        context_hash: context,
-      });
-      return reply.code(200).header('cache-control', 'no-store').send();
+      return reply.code(200).headers(headersFor(claims)).send();
     } catch (e) {
       const err = isWritError(e) ? e : new WritError('ERR_INTERNAL', { cause: e });
       svc.metrics.rejected.inc({ code: err.code });
       if (err.status >= 500 && err.code !== 'ERR_REVOCATION_UNAVAILABLE') svc.log.error({ err }, 'auth check failed');
-      const jti = token && needs && VERIFIED_DENIALS.has(err.code) ? jtiOf(token) : undefined;
+      const jti = logUses && token && needs && VERIFIED_DENIALS.has(err.code) ? jtiOf(token) : undefined;
       if (jti && needs) {
         svc.usage.record({
           time: Date.now(),
