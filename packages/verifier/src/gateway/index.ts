@@ -33,7 +33,14 @@ export {
   type RevocationSetOptions,
 } from './revocation-set.js';
 export { RevocationFeed, type RevocationFeedOptions, type RevocationFeedStats } from './revocations.js';
-export { type UsageEvent, UsageReporter, type UsageReporterOptions, type UsageStats, usageContext } from './usage.js';
+export {
+  UsageContextCache,
+  type UsageEvent,
+  UsageReporter,
+  type UsageReporterOptions,
+  type UsageStats,
+  usageContext,
+} from './usage.js';
 export {
   type ClientSecretCredentials,
   createWritGateway,

@@ -96,6 +96,34 @@ export function usageContext(method: string, url: string): string {
   return createHash('sha256').update(`${method} ${url}`, 'utf8').digest('base64url');
 }
 
+/** Contexts are remembered for this many URLs (up to 512 characters) per method, then forgotten at once. */
+const CONTEXT_CACHE_ENTRIES = 1024;
+const CONTEXT_CACHE_METHODS = 16;
+const CONTEXT_CACHE_URL_LENGTH = 512;
+
+/** {@link usageContext}, remembered: an access point sees the same few request lines again and again. Bounded. */
+export class UsageContextCache {
+  readonly #byMethod = new Map<string, Map<string, string>>();
+
+  /** The context of `method` and absolute `url`. */
+  get(method: string, url: string): string {
+    if (url.length > CONTEXT_CACHE_URL_LENGTH) return usageContext(method, url);
+    let byUrl = this.#byMethod.get(method);
+    if (byUrl === undefined) {
+      if (this.#byMethod.size >= CONTEXT_CACHE_METHODS) this.#byMethod.clear();
+      byUrl = new Map();
+      this.#byMethod.set(method, byUrl);
+    }
+    let context = byUrl.get(url);
+    if (context === undefined) {
+      if (byUrl.size >= CONTEXT_CACHE_ENTRIES) byUrl.clear();
+      context = usageContext(method, url);
+      byUrl.set(url, context);
+    }
+    return context;
+  }
+}
+
 /** Posts usage events to the issuer. */
 export class UsageReporter {
   readonly #endpoint: () => Promise<string>;

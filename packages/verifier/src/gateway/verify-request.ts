@@ -30,7 +30,7 @@ import { ClientCredentials, type TokenSource } from './client-credentials.js';
 import { RemoteJwks, type RemoteJwksStats } from './jwks.js';
 import { ProvenanceChecker, type ProvenanceStats } from './provenance.js';
 import { RevocationFeed, type RevocationFeedStats } from './revocations.js';
-import { type UsageEvent, UsageReporter, type UsageStats, usageContext } from './usage.js';
+import { UsageContextCache, type UsageEvent, UsageReporter, type UsageStats } from './usage.js';
 
 /** The client the gateway authenticates as at the issuer (a client registered with scope `writ:verifier`). */
 export interface ClientSecretCredentials {
@@ -146,10 +146,6 @@ const OPTION_NAMES = [
 const REVOCATION_OPTIONS = ['maxStaleness', 'failOpen', 'stream', 'pollInterval', 'idleTimeout', 'maxEntries'];
 const USAGE_OPTIONS = ['strict', 'batchSize', 'flushInterval', 'maxQueue', 'maxInFlight'];
 const REALM = /^[\x20-\x7e]*$/;
-/** Usage contexts are remembered for this many URLs (up to 512 characters) per method, then forgotten at once. */
-const CONTEXT_CACHE_ENTRIES = 1024;
-const CONTEXT_CACHE_METHODS = 16;
-const CONTEXT_CACHE_URL_LENGTH = 512;
 
 /**
  * Failures that come only after the token's signature verified (the core checks claims, binding, revocation and
@@ -186,8 +182,7 @@ export class WritGateway {
   readonly #onError: (error: WritError) => void;
   readonly #now: () => number;
   readonly #closing = new AbortController();
-  /** Usage contexts by method, then URL. */
-  readonly #contexts = new Map<string, Map<string, string>>();
+  readonly #contexts = new UsageContextCache();
   #closed = false;
 
   constructor(options: WritGatewayOptions) {
@@ -389,7 +384,7 @@ export class WritGateway {
       aud: this.#audienceOf(claims.aud),
       decision,
       time: this.#now(),
-      context: this.#context(method, url),
+      context: this.#contexts.get(method, url),
     };
   }
 
@@ -398,24 +393,6 @@ export class WritGateway {
     const audiences = this.#audiences;
     if (typeof aud === 'string') return audiences.includes(aud) ? aud : audiences[0]!;
     return (Array.isArray(aud) && audiences.find((a) => aud.includes(a))) || audiences[0]!;
-  }
-
-  /** {@link usageContext}, remembered: a service sees the same few request lines again and again. */
-  #context(method: string, url: string): string {
-    if (url.length > CONTEXT_CACHE_URL_LENGTH) return usageContext(method, url);
-    let byUrl = this.#contexts.get(method);
-    if (byUrl === undefined) {
-      if (this.#contexts.size >= CONTEXT_CACHE_METHODS) this.#contexts.clear();
-      byUrl = new Map();
-      this.#contexts.set(method, byUrl);
-    }
-    let context = byUrl.get(url);
-    if (context === undefined) {
-      if (byUrl.size >= CONTEXT_CACHE_ENTRIES) byUrl.clear();
-      context = usageContext(method, url);
-      byUrl.set(url, context);
-    }
-    return context;
   }
 
   /** A denial of an authentic token: its claims are read again from the token that just verified. */

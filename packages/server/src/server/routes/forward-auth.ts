@@ -28,7 +28,7 @@ import {
   Verifier,
   WritError,
 } from '@writ/verifier';
-import { errorResponse, presentedScheme, readCredentials, usageContext } from '@writ/verifier/gateway';
+import { errorResponse, presentedScheme, readCredentials, UsageContextCache } from '@writ/verifier/gateway';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpContext } from '../app.js';
 import type { RouteRule } from '../config.js';
@@ -277,6 +277,7 @@ export function forwardAuthRoutes(app: FastifyInstance, http: HttpContext): void
   };
   const verifiedAuth = svc.metrics.verified.labels({ endpoint: 'auth' });
   const logUses = svc.config.usage.forwardAuth;
+  const contexts = new UsageContextCache();
 
   const check = async (req: FastifyRequest, reply: FastifyReply) => {
     let needs: Readonly<Needs> | undefined;
@@ -289,7 +290,7 @@ export function forwardAuthRoutes(app: FastifyInstance, http: HttpContext): void
       const credentials = readCredentials(req);
       token = credentials.token;
       const url = `${o.proto}://${o.host}${o.target}`;
-      if (logUses) context = usageContext(o.method, url);
+      if (logUses) context = contexts.get(o.method, url);
       const verified: VerifiedAccessToken = await verifierFor(needs.audience).verify(token, {
         scheme: credentials.scheme,
         dpopProof: credentials.dpopProof,
