@@ -4,16 +4,11 @@
  * and bytes; a full queue answers `ERR_LEDGER_PUSHBACK` at once. When a batch fails, every queued append fails with
  * `ERR_LEDGER_UNAVAILABLE`, and so does every new one (the audit trail fails closed) until a background probe finds
  * the store writable again.
- *
- * On a store that commits synchronously ({@link LogStore.commit}, SQLite) the sequencer pipelines: it commits a
- * batch, waits for the previous batch's sync (one sync in flight at a time; appends queue meanwhile), starts this
- * batch's sync and goes on to commit the next batch while it runs. A batch is acknowledged only after its own sync
- * resolved; a failed sync fails it like a failed commit.
  * @module
  */
 import { performance } from 'node:perf_hooks';
 import { isWritError, WritError } from '@writ/verifier';
-import type { Commit, LogStore, StoredTree } from '../store/ledger-log.js';
+import type { LogStore } from '../store/ledger-log.js';
 import { integrate } from './integrate.js';
 import type { LedgerObserver } from './observer.js';
 
@@ -36,21 +31,6 @@ interface Pending {
   readonly reject: (e: WritError) => void;
 }
 
-/** What one batch did to the tree. */
-interface Done {
-  readonly first: number;
-  readonly size: number;
-  readonly root: Buffer;
-}
-
-function integrateBatch(tree: StoredTree, batch: readonly Pending[]) {
-  const { batch: write, root } = integrate(
-    tree,
-    batch.map((p) => p.entry),
-  );
-  return { batch: write, result: { first: tree.size, size: write.tree.size, root } satisfies Done };
-}
-
 export class Sequencer {
   readonly #log: LogStore;
   readonly #o: SequencerOptions;
@@ -60,8 +40,6 @@ export class Sequencer {
   #closed = false;
   #lastError: string | undefined;
   #probe: NodeJS.Timeout | undefined;
-  /** Set while the pipelined drain waits for a sync or a new append, whichever comes first. */
-  #wake: (() => void) | undefined;
 
   constructor(log: LogStore, options: SequencerOptions) {
     this.#log = log;
@@ -78,7 +56,6 @@ export class Sequencer {
     return new Promise<{ index: number }>((resolve, reject) => {
       this.#queue.push({ entry, start: this.#o.observer?.append ? performance.now() : 0, resolve, reject });
       this.#queuedBytes += entry.length;
-      this.#wake?.();
       this.#schedule();
     });
   }
@@ -111,75 +88,32 @@ export class Sequencer {
       });
   }
 
-  /** The next batch, taken off the queue. */
-  #take(): Pending[] {
-    const batch = this.#queue.length <= this.#o.maxBatch ? this.#queue : this.#queue.slice(0, this.#o.maxBatch);
-    this.#queue = batch === this.#queue ? [] : this.#queue.slice(batch.length);
-    return batch;
-  }
-
   async #drain(): Promise<void> {
-    if (this.#log.commit) return this.#drainPipelined(this.#log.commit.bind(this.#log));
     while (this.#queue.length > 0) {
-      const batch = this.#take();
+      const batch = this.#queue.length <= this.#o.maxBatch ? this.#queue : this.#queue.slice(0, this.#o.maxBatch);
+      this.#queue = batch === this.#queue ? [] : this.#queue.slice(batch.length);
       const started = performance.now();
       try {
-        this.#acknowledge(batch, started, await this.#log.sequence((tree) => integrateBatch(tree, batch)));
-      } catch (e) {
-        this.#fail(e, batch);
-      }
-    }
-  }
-
-  async #drainPipelined(commit: (f: (tree: StoredTree) => ReturnType<typeof integrateBatch>) => Commit<Done>) {
-    /** The previous batch's sync and acknowledgement, while it runs. */
-    let syncing: Promise<void> | undefined;
-    for (;;) {
-      if (this.#queue.length === 0) {
-        if (!syncing) return;
-        // Let appends that arrive during the sync form the next batch; stop waiting when the sync is done.
-        let synced = false;
-        const current = syncing.then(() => {
-          synced = true;
+        const done = await this.#log.sequence((tree) => {
+          const { batch: write, root } = integrate(
+            tree,
+            batch.map((p) => p.entry),
+          );
+          return { batch: write, result: { first: tree.size, size: write.tree.size, root } };
         });
-        await Promise.race([current, new Promise<void>((r) => (this.#wake = r))]);
-        this.#wake = undefined;
-        if (synced) syncing = undefined;
-        continue;
-      }
-      const batch = this.#take();
-      const started = performance.now();
-      let c: Commit<Done>;
-      try {
-        c = commit((tree) => integrateBatch(tree, batch));
+        const now = performance.now();
+        for (let i = 0; i < batch.length; i++) {
+          const p = batch[i]!;
+          this.#queuedBytes -= p.entry.length;
+          this.#o.observer?.append?.(now - p.start);
+          p.resolve({ index: done.first + i });
+        }
+        this.#o.observer?.batch?.(batch.length, now - started, done.size);
+        this.#o.onBatch?.(done.size, done.root);
       } catch (e) {
-        await syncing;
         this.#fail(e, batch);
-        return;
       }
-      await syncing;
-      if (this.#probe) {
-        // The previous sync failed: this batch, committed after it, is not known to be durable either.
-        this.#fail(new Error(this.#lastError ?? 'the previous batch did not sync'), batch);
-        return;
-      }
-      syncing = c
-        .durable()
-        .then(() => this.#acknowledge(batch, started, c.result))
-        .catch((e: unknown) => this.#fail(e, batch));
     }
-  }
-
-  #acknowledge(batch: Pending[], started: number, done: Done): void {
-    const now = performance.now();
-    for (let i = 0; i < batch.length; i++) {
-      const p = batch[i]!;
-      this.#queuedBytes -= p.entry.length;
-      this.#o.observer?.append?.(now - p.start);
-      p.resolve({ index: done.first + i });
-    }
-    this.#o.observer?.batch?.(batch.length, now - started, done.size);
-    this.#o.onBatch?.(done.size, done.root);
   }
 
   #fail(e: unknown, batch: Pending[]): void {

@@ -50,12 +50,6 @@ export interface TileKey {
   readonly index: number;
 }
 
-/** A batch committed by {@link LogStore.commit}, not yet known to be durable. */
-export interface Commit<T> {
-  readonly result: T;
-  durable(): Promise<void>;
-}
-
 /** The log's storage. */
 export interface LogStore {
   /** Creates the log with `meta` and an empty tree unless it exists; returns the stored identity either way. */
@@ -68,13 +62,6 @@ export interface LogStore {
    * result only once the commit is durable; on any error nothing is written.
    */
   sequence<T>(integrate: (tree: StoredTree) => { batch: LogBatch; result: T }): Promise<T>;
-  /**
-   * Optional, for a backend that commits synchronously (SQLite): {@link LogStore.sequence} in two steps. Commits the
-   * batch now — readers of the database may see it at once — and returns `integrate`'s result with `durable`, which
-   * starts making the commit durable and resolves once it is (rejects if it cannot be). The sequencer builds and
-   * commits the next batch while the previous one syncs, and acknowledges a batch only after its `durable` resolves.
-   */
-  commit?<T>(integrate: (tree: StoredTree) => { batch: LogBatch; result: T }): Commit<T>;
   /** The committed tree. */
   readTree(): Promise<StoredTree>;
   /** The stored entries in `[start, end)`, ascending; a missing index is simply absent. */

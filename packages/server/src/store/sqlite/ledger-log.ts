@@ -1,17 +1,11 @@
 /**
  * {@link LogStore} on SQLite. A batch is one `BEGIN IMMEDIATE` transaction (the write lock is the sequencer lock;
- * another process waits up to the busy timeout). In WAL mode it is committed with `synchronous=NORMAL` (the WAL
- * frames are written, not yet synced) and then made durable by an `fdatasync` of the `-wal` file on the libuv thread
- * pool, so the event loop never waits for the disk and the sequencer can commit the next batch meanwhile
- * ({@link SqliteLogStore.commit}); `sequence` resolves only after that sync. Every other write on the connection keeps
- * the connection's setting (`synchronous=FULL`). A checkpoint of the WAL into the database file syncs both files, so a batch is durable once the
- * sync that follows its commit returns, wherever its frames are by then. Without WAL (`:memory:`), commits are
- * `synchronous=FULL`. Reads cast to BLOB, so a value tampered into TEXT still reaches the audit as its bytes.
+ * another process waits up to the busy timeout) committed with `synchronous=FULL`, so it is durable when
+ * `sequence` resolves. Reads cast to BLOB, so a value tampered into TEXT still reaches the audit as its bytes.
  * @module
  */
-import { close, fdatasync, open } from 'node:fs';
 import { HASH_SIZE, WritError } from '@writ/verifier';
-import type { Commit, LogBatch, LogEntry, LogMeta, LogStore, StoredTree, TileKey } from '../ledger-log.js';
+import type { LogBatch, LogEntry, LogMeta, LogStore, StoredTree, TileKey } from '../ledger-log.js';
 import type { SqliteDb } from './db.js';
 
 interface MetaRow {
@@ -21,17 +15,6 @@ interface MetaRow {
 }
 
 const EMPTY = Buffer.alloc(0);
-const DURABLE: () => Promise<void> = () => Promise.resolve();
-
-/** `fdatasync` of the file at `path` on the thread pool (opened for the call: the WAL may be reset meanwhile). */
-function syncFile(path: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    open(path, 'r', (oe, fd) => {
-      if (oe) return reject(oe);
-      fdatasync(fd, (se) => close(fd, (ce) => (se || ce ? reject(se ?? ce) : resolve())));
-    });
-  });
-}
 
 function metaOf(r: MetaRow): LogMeta {
   return { origin: r.origin, verifierKey: r.verifier_key, createdAt: r.created_at };
@@ -49,17 +32,9 @@ export class SqliteLogStore implements LogStore {
   readonly #entries;
   readonly #tile;
   readonly #sequence;
-  /** The `-wal` file to sync after a commit, when the database is in WAL mode. */
-  readonly #wal: string | undefined;
-  readonly #strict: string;
 
   constructor(db: SqliteDb) {
     this.#db = db;
-    const wal = !db.memory && !db.readonly && db.pragma('journal_mode', { simple: true }) === 'wal';
-    this.#wal = wal ? `${db.name}-wal` : undefined;
-    // PRAGMA takes effect when prepared, so these run as `exec`: NORMAL for a ledger commit, then back to the
-    // connection's own setting (FULL, from openSqlite).
-    this.#strict = `PRAGMA synchronous = ${Number(db.pragma('synchronous', { simple: true }))}`;
     this.#getMeta = db.prepare<[], MetaRow>('SELECT origin, verifier_key, created_at FROM ledger_meta WHERE id = 1');
     this.#insertMeta = db.prepare(
       'INSERT INTO ledger_meta (id, origin, verifier_key, created_at) VALUES (1, ?, ?, ?) ON CONFLICT DO NOTHING',
@@ -136,21 +111,7 @@ export class SqliteLogStore implements LogStore {
   }
 
   async sequence<T>(integrate: (tree: StoredTree) => { batch: LogBatch; result: T }): Promise<T> {
-    const c = this.commit(integrate);
-    await c.durable();
-    return c.result;
-  }
-
-  /** Commits the batch now (WAL written, not synced) and returns its result with the sync that makes it durable. */
-  commit<T>(integrate: (tree: StoredTree) => { batch: LogBatch; result: T }): Commit<T> {
-    const wal = this.#wal;
-    if (!wal) return { result: this.#sequence.immediate(integrate) as T, durable: DURABLE };
-    this.#db.exec('PRAGMA synchronous = NORMAL');
-    try {
-      return { result: this.#sequence.immediate(integrate) as T, durable: () => syncFile(wal) };
-    } finally {
-      this.#db.exec(this.#strict);
-    }
+    return this.#sequence.immediate(integrate) as T;
   }
 
   async readTree(): Promise<StoredTree> {
