@@ -11,7 +11,7 @@
  *   commit). Failure rejects with `ERR_LEDGER_PUSHBACK` or `ERR_LEDGER_UNAVAILABLE`: the caller fails closed.
  * @module
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { checkOptionNames, clockOption, configError, intOption } from '../core/_options.js';
 import { type ErrorCode, toWritError, WritError } from '../core/errors.js';
 import { issuerRequest, jsonObject, retryAfter, type UrlSource, urlSourceOption } from './_http.js';
@@ -93,7 +93,7 @@ const MAX_BACKOFF_MS = 30_000;
 
 /** The request context of a usage event: base64url SHA-256 of `method + ' ' + absolute URL`. */
 export function usageContext(method: string, url: string): string {
-  return createHash('sha256').update(`${method} ${url}`, 'utf8').digest('base64url');
+  return hash('sha256', `${method} ${url}`, 'base64url');
 }
 
 /** Contexts are remembered for this many URLs (up to 512 characters) per method, then forgotten at once. */

@@ -4,10 +4,9 @@
  * token's `cnf.jkt` (RFC 9449 §7.1); the {@link Verifier} does it for access tokens.
  * @module
  */
-import { createHash, type KeyObject } from 'node:crypto';
+import { hash, type KeyObject } from 'node:crypto';
 import { isAsymmetric, isJwsAlgorithm, type JwsAlgorithm, keyFitsAlg, verifySignature } from '../_alg.js';
 import { checkOptionNames, clockOption, configError, intOption } from '../_options.js';
-import { b64uEncode } from '../encoding.js';
 import { type ErrorCode, WritError } from '../errors.js';
 import { type DecodedJws, type DecodeJwsPolicy, decodeJws, decodePayload } from '../jwt/decode.js';
 import { importPublicJwk } from '../keys/jwk.js';
@@ -61,7 +60,7 @@ const MAX_JTI = 256;
 
 /** `ath`: base64url SHA-256 of the ASCII access token (RFC 9449 §4.2). */
 export function accessTokenHash(accessToken: string): string {
-  return b64uEncode(createHash('sha256').update(accessToken, 'utf8').digest());
+  return hash('sha256', accessToken, 'base64url');
 }
 
 function proofError(code: ErrorCode, detail: string, cause?: unknown): WritError {

@@ -6,7 +6,7 @@
  * authorization details, binding, DPoP) and the revocation hook run on every hit.
  * @module
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { checkOptionNames, intOption } from '../_options.js';
 
 /** Options of {@link VerifiedTokenCache}. */
@@ -49,7 +49,7 @@ export class VerifiedTokenCache<V> {
 
   /** The cache key of a token: its SHA-256, base64url. */
   static key(token: string): string {
-    return createHash('sha256').update(token, 'latin1').digest('base64url');
+    return hash('sha256', token, 'base64url');
   }
 
   /** Number of entries. */
