@@ -2,7 +2,6 @@
 // Prints a Markdown table of medians (ops/s over several rounds) with ratios against the baselines and the targets
 // of issue 2, and writes the figures to bench/results/core.json.
 import { createHmac, sign as cryptoSign, verify as cryptoVerify, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import * as jose from 'jose';
 import {
   AccessTokenSigner,
@@ -11,6 +10,7 @@ import {
   StaticKeySource,
   Verifier,
 } from '../packages/verifier/dist/src/index.js';
+import { median, writeResults } from './_lib.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 400);
@@ -163,7 +163,6 @@ async function measure(c) {
   return ops / ((performance.now() - t0) / 1000);
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const samples = new Map(cases.map((c) => [`${c.name} @${c.c}`, []]));
 for (const c of cases) await measure({ ...c }); // warm-up
 for (let r = 0; r < ROUNDS; r++) {
@@ -228,8 +227,11 @@ for (const [name, v, target] of ratios) {
   console.log(`| ${name} | ${v.toFixed(2)}x | ${verdict}`);
 }
 
-mkdirSync(new URL('results/', import.meta.url), { recursive: true });
-writeFileSync(
-  new URL('results/core.json', import.meta.url),
-  `${JSON.stringify({ node: process.version, rounds: ROUNDS, roundMs: ROUND_MS, medians: m, samples: Object.fromEntries(samples), ratios: ratios.map(([name, value, target]) => ({ name, value, target })) }, null, 2)}\n`,
-);
+writeResults('core', {
+  node: process.version,
+  rounds: ROUNDS,
+  roundMs: ROUND_MS,
+  medians: m,
+  samples: Object.fromEntries(samples),
+  ratios: ratios.map(([name, value, target]) => ({ name, value, target })),
+});

@@ -16,13 +16,13 @@
 // Knobs: BENCH_ROUNDS (3), BENCH_SECONDS (6), BENCH_POOL (200000).
 import { spawn, spawnSync } from 'node:child_process';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { AccessTokenSigner, KeySchedule, loadSecret } from '../packages/verifier/dist/src/index.js';
+import { cpuMicrosOf, freePort, median, writeResults } from './_lib.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
@@ -34,24 +34,6 @@ const SETTLE_MS = 1500;
 const ISSUER = 'https://id.bench.example';
 const API = 'https://api.example';
 const WRIT = new URL('../packages/server/bin/writ.js', import.meta.url).pathname;
-const TICK_US = 1e6 / Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim() || 100);
-
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-
-/** The CPU time (user + system, all threads) a process has used so far, in µs. */
-const cpuOf = (pid) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK_US;
-};
-
 const root = mkdtempSync(join(tmpdir(), 'writ-bench-fa-'));
 const children = [];
 // On any failure, nothing is left behind.
@@ -197,12 +179,12 @@ function run(c, seconds) {
 
 /** One run of case `c`: its result, and the server's CPU time per request in µs. */
 async function measure(c, seconds) {
-  const before = cpuOf(c.server.pid);
+  const before = cpuMicrosOf(c.server.pid);
   const result = await run(c, seconds);
   // The work a case leaves behind (its last second of usage records, appended after a flush interval) is its own:
   // wait for it here, so it is counted in this case's CPU and never in the next case's.
   await new Promise((r) => setTimeout(r, SETTLE_MS));
-  return { result, cpuPerRequest: (cpuOf(c.server.pid) - before) / result.requests.total };
+  return { result, cpuPerRequest: (cpuMicrosOf(c.server.pid) - before) / result.requests.total };
 }
 
 // Warm-up: every case, briefly, so JIT and caches are in their steady state before measuring.
@@ -228,7 +210,6 @@ for (const node of [on, onRepeated]) {
 await stopAll();
 rmSync(root, { recursive: true, force: true });
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const m = Object.fromEntries([...samples].map(([k, v]) => [k, median(v)]));
 const cpuM = Object.fromEntries([...cpuSamples].map(([k, v]) => [k, median(v)]));
 console.log(`\n${ROUNDS} rounds of ${SECONDS} s, ${CONNECTIONS} connections, medians\n`);
@@ -261,28 +242,20 @@ for (const [name, v, c, target] of ratios) {
 }
 console.log(`\nusage on: ${dropped.toLocaleString('en')} uses dropped by the nodes (writ_usage_events_dropped_total)`);
 
-mkdirSync(new URL('results/', import.meta.url), { recursive: true });
-writeFileSync(
-  new URL('results/forward-auth.json', import.meta.url),
-  `${JSON.stringify(
-    {
-      node: process.version,
-      rounds: ROUNDS,
-      seconds: SECONDS,
-      connections: CONNECTIONS,
-      pool: POOL,
-      medians: m,
-      cpuPerRequest: cpuM,
-      samples: Object.fromEntries(samples),
-      cpuSamples: Object.fromEntries(cpuSamples),
-      failures: Object.fromEntries(failures),
-      ratios: ratios.map(([name, value, cpuRatio, target]) => ({ name, value, cpuRatio, target })),
-      usageDropped: dropped,
-    },
-    null,
-    2,
-  )}\n`,
-);
+writeResults('forward-auth', {
+  node: process.version,
+  rounds: ROUNDS,
+  seconds: SECONDS,
+  connections: CONNECTIONS,
+  pool: POOL,
+  medians: m,
+  cpuPerRequest: cpuM,
+  samples: Object.fromEntries(samples),
+  cpuSamples: Object.fromEntries(cpuSamples),
+  failures: Object.fromEntries(failures),
+  ratios: ratios.map(([name, value, cpuRatio, target]) => ({ name, value, cpuRatio, target })),
+  usageDropped: dropped,
+});
 if ([...failures.values()].some((n) => n > 0)) {
   console.error('some requests failed: the figures are not valid');
   process.exit(1);

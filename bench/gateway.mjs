@@ -8,10 +8,10 @@
 // both sides. Prints a Markdown table of medians and ratios against the issue's targets, and writes
 // bench/results/gateway.json.
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { API_AUDIENCE, startFixtureIssuer } from '../packages/verifier/dist/test/gateway/helpers/issuer.js';
+import { median, writeResults } from './_lib.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
@@ -105,7 +105,6 @@ server.kill('SIGTERM');
 await new Promise((r) => server.once('exit', r));
 await issuer.close();
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const m = Object.fromEntries([...samples].map(([k, v]) => [k, median(v)]));
 const cpuM = Object.fromEntries([...cpuSamples].map(([k, v]) => [k, median(v)]));
 console.log(`\n${ROUNDS} rounds of ${SECONDS} s, ${CONNECTIONS} connections, medians\n`);
@@ -143,27 +142,19 @@ console.log(
     `${usage.dropped} dropped, ${usage.queued} queued at the end`,
 );
 
-mkdirSync(new URL('results/', import.meta.url), { recursive: true });
-writeFileSync(
-  new URL('results/gateway.json', import.meta.url),
-  `${JSON.stringify(
-    {
-      node: process.version,
-      rounds: ROUNDS,
-      seconds: SECONDS,
-      connections: CONNECTIONS,
-      medians: m,
-      cpuPerRequest: cpuM,
-      samples: Object.fromEntries(samples),
-      cpuSamples: Object.fromEntries(cpuSamples),
-      failures: Object.fromEntries(failures),
-      ratios: ratios.map(([name, value, cpuRatio, target]) => ({ name, value, cpuRatio, target })),
-      usage,
-    },
-    null,
-    2,
-  )}\n`,
-);
+writeResults('gateway', {
+  node: process.version,
+  rounds: ROUNDS,
+  seconds: SECONDS,
+  connections: CONNECTIONS,
+  medians: m,
+  cpuPerRequest: cpuM,
+  samples: Object.fromEntries(samples),
+  cpuSamples: Object.fromEntries(cpuSamples),
+  failures: Object.fromEntries(failures),
+  ratios: ratios.map(([name, value, cpuRatio, target]) => ({ name, value, cpuRatio, target })),
+  usage,
+});
 if ([...failures.values()].some((n) => n > 0)) {
   console.error('some requests failed: the figures are not valid');
   process.exit(1);

@@ -6,7 +6,7 @@
 // and JSON to bench/results/ledger.json.
 import { spawnSync } from 'node:child_process';
 import { hash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -24,6 +24,7 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '../packages/verifier/dist/src/index.js';
+import { median, writeResults } from './_lib.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const APPEND_RUNS = Number(process.env.BENCH_APPEND_RUNS ?? 5);
@@ -50,7 +51,6 @@ const ROW_BYTES = encodeRecord(record(0)).length;
 const openLedger = (stores) =>
   Ledger.open({ stores, logSecret: LOG_SECRET, origin: 'bench.example/ledger', pseudonymKey: PSEUDONYM_KEY });
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 const tmp = () => mkdtempSync(join(tmpdir(), 'writ-bench-'));
 const gc = () => globalThis.gc?.();
@@ -377,9 +377,7 @@ async function main() {
   console.log('| measure | Writ | baseline (same run) | ratio | target | met |');
   console.log('|---|---|---|---|---|---|');
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
-  const out = new URL('./results/', import.meta.url).pathname;
-  mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'ledger.json'), `${JSON.stringify(res, null, 2)}\n`);
+  writeResults('ledger', res);
 }
 
 await main();

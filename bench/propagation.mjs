@@ -15,12 +15,12 @@
 // Knobs: BENCH_REVOCATIONS (200), BENCH_TIMEOUT_MS (5000), BENCH_CHURN (2).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { createWritGateway } from '../packages/verifier/dist/src/gateway/index.js';
+import { freePort, writeResults } from './_lib.mjs';
 
 const REVOCATIONS = Number(process.env.BENCH_REVOCATIONS ?? 200);
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 5000);
@@ -64,15 +64,6 @@ process.on('exit', () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 const writ = (args) => {
   const r = spawnSync(process.execPath, [WRIT, ...args], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`writ ${args[0]}: ${r.stderr}`);
@@ -265,21 +256,13 @@ if (missed.node || missed.middleware) {
   console.log(`\nmissed: a revocation not refused within ${TIMEOUT_MS} ms (possibly a change the feed skipped)`);
 }
 
-mkdirSync(new URL('results/', import.meta.url), { recursive: true });
-writeFileSync(
-  new URL('results/propagation.json', import.meta.url),
-  `${JSON.stringify(
-    {
-      node: process.version,
-      revocations: REVOCATIONS,
-      timeoutMs: TIMEOUT_MS,
-      churn: { loops: CHURN, revocations: churned },
-      results,
-      missed,
-      samples: { node: toNode, middleware: toMiddleware },
-    },
-    null,
-    2,
-  )}\n`,
-);
+writeResults('propagation', {
+  node: process.version,
+  revocations: REVOCATIONS,
+  timeoutMs: TIMEOUT_MS,
+  churn: { loops: CHURN, revocations: churned },
+  results,
+  missed,
+  samples: { node: toNode, middleware: toMiddleware },
+});
 if (missed.node || missed.middleware) process.exit(1);

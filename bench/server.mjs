@@ -11,12 +11,12 @@
 // Knobs: BENCH_ROUNDS (3), BENCH_SECONDS (6), BENCH_RSS_SECONDS (60; 0 skips). Prints Markdown tables of medians and
 // ratios against the issue's targets, and writes bench/results/server.json.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
+import { cpuMicrosOf, freePort, median, writeResults } from './_lib.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
@@ -25,7 +25,6 @@ const CONNECTIONS = 64;
 const INTROSPECTED = 100;
 const RESOURCE = 'https://api.example';
 const WRIT = new URL('../packages/server/bin/writ.js', import.meta.url).pathname;
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
 const FORM = 'application/x-www-form-urlencoded';
 
 const basic = (id, secret) =>
@@ -40,20 +39,6 @@ async function child(args, options = {}) {
   });
   proc.stdout.resume();
   return { proc, first };
-}
-
-async function freePort() {
-  const s = createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-/** CPU seconds (user + system, all threads) a process has used so far (Linux /proc). */
-function cpuOf(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
 /** Resident set size of a process, in MiB. */
@@ -215,9 +200,9 @@ function load(url, requests, seconds) {
 /** One run of case `c`: requests per second, p99 latency, server CPU µs per request, failures. */
 async function measure(c, seconds) {
   const requests = await c.requests();
-  const before = cpuOf(c.pid);
+  const before = cpuMicrosOf(c.pid);
   const r = await load(c.url, requests, seconds);
-  const cpu = ((cpuOf(c.pid) - before) * 1e6) / Math.max(1, r.requests.total);
+  const cpu = (cpuMicrosOf(c.pid) - before) / Math.max(1, r.requests.total);
   return { rps: r.requests.average, p99: r.latency.p99, cpu, failed: r.non2xx + r.errors + r.timeouts };
 }
 
@@ -262,7 +247,6 @@ for (const p of [ceiling.proc, peer.proc, writ.proc]) p.kill('SIGTERM');
 await Promise.all([ceiling.proc, peer.proc, writ.proc].map((p) => new Promise((r) => p.once('exit', r))));
 rmSync(data, { recursive: true, force: true });
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const m = Object.fromEntries(
   cases.map((c) => [
     c.key,
@@ -307,25 +291,17 @@ if (rss) {
   );
 }
 
-mkdirSync(new URL('results/', import.meta.url), { recursive: true });
-writeFileSync(
-  new URL('results/server.json', import.meta.url),
-  `${JSON.stringify(
-    {
-      node: process.version,
-      rounds: ROUNDS,
-      seconds: SECONDS,
-      connections: CONNECTIONS,
-      medians: m,
-      samples,
-      failures,
-      checks: checks.map(([name, value, target, kind]) => ({ name, value, target, kind })),
-      rss,
-    },
-    null,
-    2,
-  )}\n`,
-);
+writeResults('server', {
+  node: process.version,
+  rounds: ROUNDS,
+  seconds: SECONDS,
+  connections: CONNECTIONS,
+  medians: m,
+  samples,
+  failures,
+  checks: checks.map(([name, value, target, kind]) => ({ name, value, target, kind })),
+  rss,
+});
 const failed = Object.values(failures).reduce((a, b) => a + b, 0);
 if (failed > 0) {
   console.error(`${failed} requests failed: the figures are not valid`);
