@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { AccessTokenSigner, KeySchedule, loadSecret } from '../packages/verifier/dist/src/index.js';
-import { cpuMicrosOf, freePort, median, writeResults } from './_lib.mjs';
+import { cpuMicrosOf, freePort, measureRounds, printCases, printRatios, untilHealthy, writeResults } from './_lib.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
@@ -80,18 +80,7 @@ async function startNode(name, forwardAuth, secretsFrom) {
   });
   children.push(child);
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`writ serve (${name}) exited with ${child.exitCode}`);
-    if (
-      await fetch(`${url}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      break;
-    if (i > 400) throw new Error(`writ serve (${name}) did not start`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await untilHealthy(child, url);
   return { url, data, pid: child.pid };
 }
 
@@ -190,18 +179,8 @@ async function measure(c, seconds) {
 // Warm-up: every case, briefly, so JIT and caches are in their steady state before measuring.
 for (const c of cases) await run(c, 2);
 await new Promise((r) => setTimeout(r, SETTLE_MS));
-const samples = new Map(cases.map((c) => [c.name, []]));
-const cpuSamples = new Map(cases.map((c) => [c.name, []]));
-const failures = new Map(cases.map((c) => [c.name, 0]));
-for (let r = 0; r < ROUNDS; r++) {
-  // Alternate the order, so a slow patch of a shared machine does not always fall on the same cases.
-  for (const c of r % 2 ? [...cases].reverse() : cases) {
-    const { result, cpuPerRequest } = await measure(c, SECONDS);
-    samples.get(c.name).push(result.requests.average);
-    cpuSamples.get(c.name).push(cpuPerRequest);
-    failures.set(c.name, failures.get(c.name) + result.non2xx + result.errors + result.timeouts);
-  }
-}
+const measured = await measureRounds(cases, ROUNDS, (c) => measure(c, SECONDS));
+const { samples, cpuSamples, failures } = measured;
 let dropped = 0;
 for (const node of [on, onRepeated]) {
   const metrics = await (await fetch(`${node.url}/metrics`)).text();
@@ -210,15 +189,8 @@ for (const node of [on, onRepeated]) {
 await stopAll();
 rmSync(root, { recursive: true, force: true });
 
-const m = Object.fromEntries([...samples].map(([k, v]) => [k, median(v)]));
-const cpuM = Object.fromEntries([...cpuSamples].map(([k, v]) => [k, median(v)]));
 console.log(`\n${ROUNDS} rounds of ${SECONDS} s, ${CONNECTIONS} connections, medians\n`);
-console.log('| case | req/s | server CPU µs / request | non-2xx / errors |');
-console.log('| --- | ---: | ---: | ---: |');
-for (const c of cases) {
-  const rps = Math.round(m[c.name]).toLocaleString('en');
-  console.log(`| ${c.name} | ${rps} | ${cpuM[c.name].toFixed(1)} | ${failures.get(c.name)} |`);
-}
+const { m, cpuM } = printCases(cases, measured);
 
 const [bare, joseEd, joseHs, first, firstUsage, repeated, repeatedUsage] = cases.map((c) => c.name);
 // Throughput ratios, and the same comparisons in server CPU per request (what a CPU-bound server's ratio would be).
@@ -234,12 +206,7 @@ const ratios = [
     0.85,
   ],
 ];
-console.log('\n| ratio | req/s | CPU / request (inverse) | target | |');
-console.log('| --- | ---: | ---: | ---: | --- |');
-for (const [name, v, c, target] of ratios) {
-  const verdict = target === null ? '| — | |' : `| >= ${target}x | ${v >= target ? 'met' : 'MISSED'} |`;
-  console.log(`| ${name} | ${v.toFixed(2)}x | ${c.toFixed(2)}x ${verdict}`);
-}
+printRatios(ratios);
 console.log(`\nusage on: ${dropped.toLocaleString('en')} uses dropped by the nodes (writ_usage_events_dropped_total)`);
 
 writeResults('forward-auth', {

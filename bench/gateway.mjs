@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { API_AUDIENCE, startFixtureIssuer } from '../packages/verifier/dist/test/gateway/helpers/issuer.js';
-import { median, writeResults } from './_lib.mjs';
+import { measureRounds, printCases, printRatios, writeResults } from './_lib.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
@@ -88,32 +88,15 @@ function run(c, seconds) {
 
 // Warm-up: every route, briefly, so JIT and caches are in their steady state before measuring.
 for (const c of cases) await run(c, 1);
-const samples = new Map(cases.map((c) => [c.name, []]));
-const cpuSamples = new Map(cases.map((c) => [c.name, []]));
-const failures = new Map(cases.map((c) => [c.name, 0]));
-for (let r = 0; r < ROUNDS; r++) {
-  // Alternate the order, so a slow patch of a shared machine does not always fall on the same cases.
-  for (const c of r % 2 ? [...cases].reverse() : cases) {
-    const { result, cpuPerRequest } = await measure(c, SECONDS);
-    samples.get(c.name).push(result.requests.average);
-    cpuSamples.get(c.name).push(cpuPerRequest);
-    failures.set(c.name, failures.get(c.name) + result.non2xx + result.errors + result.timeouts);
-  }
-}
+const measured = await measureRounds(cases, ROUNDS, (c) => measure(c, SECONDS));
+const { samples, cpuSamples, failures } = measured;
 const stats = await (await fetch(`${base}/stats`)).json();
 server.kill('SIGTERM');
 await new Promise((r) => server.once('exit', r));
 await issuer.close();
 
-const m = Object.fromEntries([...samples].map(([k, v]) => [k, median(v)]));
-const cpuM = Object.fromEntries([...cpuSamples].map(([k, v]) => [k, median(v)]));
 console.log(`\n${ROUNDS} rounds of ${SECONDS} s, ${CONNECTIONS} connections, medians\n`);
-console.log('| case | req/s | server CPU µs / request | non-2xx / errors |');
-console.log('| --- | ---: | ---: | ---: |');
-for (const c of cases) {
-  const rps = Math.round(m[c.name]).toLocaleString('en');
-  console.log(`| ${c.name} | ${rps} | ${cpuM[c.name].toFixed(1)} | ${failures.get(c.name)} |`);
-}
+const { m, cpuM } = printCases(cases, measured);
 
 const [bare, raw, jose, first, firstUsage, repeated, repeatedUsage] = cases.map((c) => c.name);
 // Throughput ratios, and the same comparisons in server CPU per request (less noisy on a shared machine: what a
@@ -130,12 +113,7 @@ const ratios = [
     0.85,
   ],
 ];
-console.log('\n| ratio | req/s | CPU / request (inverse) | target | |');
-console.log('| --- | ---: | ---: | ---: | --- |');
-for (const [name, v, c, target] of ratios) {
-  const verdict = target === null ? '| — | |' : `| >= ${target}x | ${v >= target ? 'met' : 'MISSED'} |`;
-  console.log(`| ${name} | ${v.toFixed(2)}x | ${c.toFixed(2)}x ${verdict}`);
-}
+printRatios(ratios);
 const usage = stats.logged.usage;
 console.log(
   `\nusage events: ${usage.sent.toLocaleString('en')} sent in ${usage.posts.toLocaleString('en')} posts, ` +

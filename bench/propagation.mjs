@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { createWritGateway } from '../packages/verifier/dist/src/gateway/index.js';
-import { freePort, writeResults } from './_lib.mjs';
+import { freePort, untilHealthy, writeResults } from './_lib.mjs';
 
 const REVOCATIONS = Number(process.env.BENCH_REVOCATIONS ?? 200);
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 5000);
@@ -87,18 +87,7 @@ for (let i = 0; i < 2; i++) {
   );
   children.push(child);
   const url = `http://127.0.0.1:${ports[i]}`;
-  for (let n = 0; ; n++) {
-    if (child.exitCode !== null) throw new Error(`writ serve exited with ${child.exitCode}`);
-    if (
-      await fetch(`${url}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      break;
-    if (n > 400) throw new Error('writ serve did not start');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await untilHealthy(child, url);
   nodes.push(url);
 }
 const [nodeA, nodeB] = nodes;

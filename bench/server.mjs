@@ -233,7 +233,7 @@ if (RSS_SECONDS > 0) {
     seconds: RSS_SECONDS,
     startMiB: points[0],
     afterFirstSecondMiB: during[0],
-    medianMiB: [...during].sort((a, b) => a - b)[Math.floor(during.length / 2)],
+    medianMiB: median(during),
     maxMiB: Math.max(...during),
     endMiB: points.at(-1),
     tokens: r.requests.total,
