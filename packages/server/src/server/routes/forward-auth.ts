@@ -178,7 +178,7 @@ export class RouteTable {
   }
 }
 
-/** Needs given by the auth subrequest's query string, by query string (bounded). */
+/** Needs read from auth subrequests' query strings are remembered per URL, at most this many. */
 const QUERY_NEEDS_MAX = 1000;
 
 function queryNeeds(req: FastifyRequest): Needs | undefined {
@@ -260,7 +260,9 @@ export function forwardAuthRoutes(app: FastifyInstance, http: HttpContext): void
   };
   const routes = new RouteTable(svc.config.routes);
   const queryNeedsCache = new Map<string, Readonly<Needs> | null>();
-  const upstream = Object.entries(svc.config.upstreamHeaders).map(([name, claim]) => [name.toLowerCase(), claim]);
+  const upstream = Object.entries(svc.config.upstreamHeaders).map(
+    ([name, claim]) => [name.toLowerCase(), claim] as const,
+  );
   // The answer's headers for a verified token, built once per cached verification (its claims object is shared).
   const allowHeaders = new WeakMap<object, Record<string, string>>();
   const headersFor = (claims: Readonly<AccessTokenClaims>) => {
@@ -268,8 +270,8 @@ export function forwardAuthRoutes(app: FastifyInstance, http: HttpContext): void
     if (h === undefined) {
       h = { 'cache-control': 'no-store' };
       for (const [name, claim] of upstream) {
-        const value = claimHeader(claims as AccessTokenClaims, claim!);
-        if (value !== undefined) h[name!] = value;
+        const value = claimHeader(claims as AccessTokenClaims, claim);
+        if (value !== undefined) h[name] = value;
       }
       allowHeaders.set(claims, h);
     }
