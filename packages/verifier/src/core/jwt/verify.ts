@@ -216,8 +216,9 @@ export class Verifier {
       }
     }
     const cached = state !== undefined;
-    if (state === undefined)
-      state = await (this.#cache ? this.#verifyOnce(token, cacheKey, now) : this.#verifyToken(token, now));
+    if (state === undefined) {
+      state = await (this.#cache ? this.#verifyOnce(this.#cache, token, cacheKey, now) : this.#verifyToken(token, now));
+    }
     const bound = this.#checkBinding(token, state.claims, context);
     const binding = isThenable(bound) ? await bound : bound;
     if (this.#isRevoked) await this.#checkRevocation(state.claims, state.key);
@@ -246,20 +247,20 @@ export class Verifier {
    * verification is on the thread pool share it: a new token used by many connections at once costs one signature
    * check, not one per connection.
    */
-  #verifyOnce(token: string, cacheKey: string, now: number): Promise<TokenState> {
+  #verifyOnce(
+    cache: VerifiedTokenCache<TokenState>,
+    token: string,
+    cacheKey: string,
+    now: number,
+  ): Promise<TokenState> {
     let pending = this.#inFlight.get(cacheKey);
     if (pending === undefined) {
-      pending = this.#verifyToken(token, now).then(
-        (state) => {
-          this.#inFlight.delete(cacheKey);
-          this.#cache!.set(cacheKey, state, this.#expiry(state.claims), token.length * 2);
+      pending = this.#verifyToken(token, now)
+        .then((state) => {
+          cache.set(cacheKey, state, this.#expiry(state.claims), token.length * 2);
           return state;
-        },
-        (e: unknown) => {
-          this.#inFlight.delete(cacheKey);
-          throw e;
-        },
-      );
+        })
+        .finally(() => this.#inFlight.delete(cacheKey));
       this.#inFlight.set(cacheKey, pending);
     }
     return pending;
